@@ -1,0 +1,41 @@
+"""Ingest at the edge: load what ingest needs (the embedder; the generator only for the llm chunker)."""
+
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+from lab.chunking import make_chunker
+from lab.knowledge_base import IngestReport, KnowledgeBase, ProgressCallback, _no_progress, knowledge_base_names
+from lab.models import load_embedder, load_generator, resolve_placement
+from lab.settings import LabSettings
+
+DEMO_KB = "demo"
+DEMO_FILE = Path(__file__).resolve().parent.parent / "datasets" / "hotpotqa_dev_sample.json"
+
+
+def ingest_paths(
+    settings: LabSettings,
+    kb_name: str,
+    paths: Iterable[Path],
+    chunker_name: str | None = None,
+    on_progress: ProgressCallback = _no_progress,
+) -> IngestReport:
+    kb = KnowledgeBase.open(settings.home, kb_name, create=True)
+    try:
+        placement = resolve_placement(settings)
+        embedder = load_embedder(settings, placement)
+        generator = cache(lambda: load_generator(settings, placement))
+        chunker = make_chunker(
+            chunker_name or settings.chunker, embedder, settings.chunk_tokens, settings.chunk_overlap_tokens, generator
+        )
+        return kb.ingest(paths, embedder, chunker, index_kind=settings.index_kind, on_progress=on_progress)
+    finally:
+        kb.close()
+
+
+def ensure_demo_kb(settings: LabSettings, on_progress: ProgressCallback = _no_progress) -> str | None:
+    """Build the bundled HotpotQA demo KB when the lab home has no knowledge base at all."""
+    if knowledge_base_names(settings.home):
+        return None
+    ingest_paths(settings, DEMO_KB, [DEMO_FILE], on_progress=on_progress)
+    return DEMO_KB

