@@ -1,5 +1,7 @@
 """The knowledge base's SQLite file: documents, their chunks, and the sources already ingested.
 
+Chunk ids are the FAISS ids too, so they are AUTOINCREMENT: an id is never reused after a delete.
+
 Documents are unique by content hash, so the same paragraph in two files is stored once. Sources
 remember each file's hash and chunker, so re-ingesting an unchanged file does nothing.
 """
@@ -11,14 +13,14 @@ from pathlib import Path
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     title TEXT NOT NULL,
     source TEXT NOT NULL,
     content_hash TEXT NOT NULL UNIQUE,
     text TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
     title TEXT NOT NULL,
     start_char INTEGER NOT NULL,

@@ -48,10 +48,10 @@ class TokenCounter:
         self._tokenizer = embedder.tokenizer
 
     def count(self, text: str) -> int:
-        return len(self._tokenizer(text, add_special_tokens=False).input_ids)
+        return len(self._tokenizer(text, add_special_tokens=False, verbose=False).input_ids)
 
     def offsets(self, text: str) -> list[tuple[int, int]]:
-        encoded = self._tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        encoded = self._tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
         return [tuple(pair) for pair in encoded["offset_mapping"]]
 
 
