@@ -40,7 +40,8 @@ if not knowledge_base_names(settings.home):
 
 left, right = st.columns(2)
 kb_name = left.selectbox("Knowledge base", knowledge_base_names(settings.home))
-strategy_name = right.selectbox("Strategy", list(available_strategies()))
+strategy_names = list(available_strategies())
+strategy_name = right.selectbox("Strategy", strategy_names, index=strategy_names.index("traditional"))
 question = st.text_input("Question", placeholder="Ask something your corpus can answer")
 
 if st.button("Ask", type="primary"):

@@ -1,15 +1,13 @@
 """The web lab's home page, through Streamlit's own testing harness and in a real browser."""
 
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.servers import free_port, raglab_server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "Which city does Scott Derrickson live in?"
@@ -33,34 +31,19 @@ def test_home_page_builds_the_demo_knowledge_base_when_none_exists(monkeypatch, 
     assert app.selectbox[0].value == "demo"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def served_lab(settings, demo_kb):
     port = free_port()
-    env = {**os.environ, "RAGLAB_HOME": str(settings.home)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "lab.cli", "lab", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
     url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+
+    def healthy() -> bool:
         try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            break
+            return urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200
         except OSError:
-            time.sleep(0.5)
-    else:
-        server.kill()
-        pytest.fail("raglab lab did not start serving within 120 s")
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
+            return False
+
+    with raglab_server(["lab", "--port", str(port)], settings.home, healthy, startup_s=120):
+        yield url
 
 
 def test_in_a_real_browser_the_lab_answers_a_demo_question(served_lab, tmp_path):
