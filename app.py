@@ -1,50 +1,29 @@
 """RAG Lab web app, home page: ask a knowledge base a question with one strategy.
 
-Run with `raglab lab` (or `make lab`). The page only displays; the work is done by `lab/`.
+Run with `raglab lab` (or `make lab`). The pages in `pages/` compare strategies, manage corpora,
+evaluate, report and explore the graph. Pages only display; the work is done by `lab/` and `eval/`.
 """
 
-import lab  # noqa: F401 - offline and silent before model libraries load
-import pandas as pd
 import streamlit as st
 
 from lab.charts import stage_latency_chart
-from lab.context import build_context
-from lab.ingestion import ensure_demo_kb
-from lab.knowledge_base import knowledge_base_names
+from lab.highlighting import highlight_terms
 from lab.running import ask
-from lab.settings import LabSettings
 from strategies import available_strategies
+from webui import cached_context, choose_knowledge_base
 
 st.set_page_config(page_title="RAG Lab", layout="wide")
-
-
-@st.cache_resource
-def lab_settings() -> LabSettings:
-    return LabSettings()
-
-
-@st.cache_resource(show_spinner="Loading models and the knowledge base…")
-def cached_context(kb_name: str):
-    return build_context(lab_settings(), kb_name)
-
-
-settings = lab_settings()
 st.title("RAG Lab")
 st.caption("Ask one question of your corpus and see the answer, the passages it used, and what each stage cost.")
 
-if not knowledge_base_names(settings.home):
-    with st.status("No knowledge base yet: building the bundled HotpotQA demo…", expanded=True) as status:
-        bar = st.progress(0.0)
-        ensure_demo_kb(settings, on_progress=lambda fraction, message: bar.progress(fraction, text=message))
-        status.update(label="Demo knowledge base ready", state="complete", expanded=False)
-
 left, right = st.columns(2)
-kb_name = left.selectbox("Knowledge base", knowledge_base_names(settings.home))
+with left:
+    kb_name = choose_knowledge_base()
 strategy_names = list(available_strategies())
 strategy_name = right.selectbox("Strategy", strategy_names, index=strategy_names.index("traditional"))
 question = st.text_input("Question", placeholder="Ask something your corpus can answer")
 
-if st.button("Ask", type="primary"):
+if st.button("Ask", type="primary") and kb_name:
     if not question.strip():
         st.warning("Type a question first.")
     else:
@@ -55,6 +34,9 @@ if st.button("Ask", type="primary"):
         st.plotly_chart(stage_latency_chart([answer]), width="stretch")
         st.subheader("Passages")
         for passage in answer.passages:
-            st.markdown(f"**{passage.doc_title}** · score {passage.score:.3f}  \n{passage.text}")
+            st.markdown(
+                f"**{passage.doc_title}** · score {passage.score:.3f}  \n{highlight_terms(passage.text, question)}",
+                unsafe_allow_html=True,
+            )
         with st.expander("LLM calls and KV-cache memory"):
-            st.dataframe(pd.DataFrame([vars(c) for c in answer.trace.llm_calls]), hide_index=True)
+            st.dataframe([vars(call) for call in answer.trace.llm_calls], hide_index=True)

@@ -21,3 +21,35 @@ def stage_latency_chart(answers: list[Answer]) -> go.Figure:
         barmode="stack", xaxis_title="milliseconds", height=120 + 40 * len(answers), margin=dict(l=10, r=10, t=30, b=10)
     )
     return figure
+
+
+def stage_timeline(answer: Answer) -> go.Figure:
+    """Gantt-style bars: each stage from where the previous one ended, in the order they ran."""
+    figure = go.Figure()
+    start = 0.0
+    for stage in answer.trace.stages:
+        figure.add_bar(
+            y=[stage.name], x=[stage.ms], base=[start], orientation="h", name=stage.name, showlegend=False,
+            hovertemplate=f"{stage.name}: {stage.ms:.0f} ms (from {start:.0f} ms)<extra></extra>",
+        )
+        start += stage.ms
+    figure.update_layout(
+        xaxis_title="milliseconds since the question", yaxis=dict(autorange="reversed"),
+        height=80 + 28 * len(answer.trace.stages), margin=dict(l=10, r=10, t=10, b=10),
+    )
+    return figure
+
+
+def kv_cache_chart(answers: list[Answer]) -> go.Figure:
+    """KV-cache bytes of every LLM call, measured on the real cache beside the config's prediction."""
+    labels, measured, theory = [], [], []
+    for answer in answers:
+        for number, call in enumerate(answer.trace.llm_calls, start=1):
+            labels.append(f"{answer.strategy} · {call.stage} #{number}")
+            measured.append((call.kv_bytes or 0) / 2**20)
+            theory.append((call.kv_bytes_theory or 0) / 2**20)
+    figure = go.Figure()
+    figure.add_bar(name="measured", x=labels, y=measured)
+    figure.add_bar(name="theoretical", x=labels, y=theory)
+    figure.update_layout(barmode="group", yaxis_title="MiB", height=360, margin=dict(l=10, r=10, t=30, b=10))
+    return figure

@@ -1,0 +1,72 @@
+"""Corpus: create or extend a knowledge base, preview a chunker, ingest with progress, see KB stats."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from lab.chunking import CHUNKER_NAMES
+from lab.ingestion import ingest_paths, preview_chunks
+from lab.knowledge_base import KnowledgeBase, KnowledgeBaseError, knowledge_base_names
+from lab.loaders import SUPPORTED_SUFFIXES, UnreadableFile, load_documents
+from lab.uploads import UploadRejected, save_upload
+from webui import cached_context, cached_embedder, lab_settings
+
+st.set_page_config(page_title="RAG Lab · Corpus", layout="wide")
+st.title("Corpus")
+settings = lab_settings()
+
+existing = knowledge_base_names(settings.home)
+left, right = st.columns(2)
+choice = left.selectbox("Knowledge base", [*existing, "➕ new knowledge base"])
+kb_name = right.text_input("New knowledge base name", placeholder="e.g. notes") if choice.startswith("➕") else choice
+
+if kb_name and kb_name in existing:
+    kb = KnowledgeBase.open(settings.home, kb_name)
+    stats = kb.stats()
+    kb.close()
+    columns = st.columns(4)
+    for column, key in zip(columns, ("documents", "chunks", "tokens", "sources")):
+        column.metric(key, f"{stats[key]:,}")
+
+st.subheader("Add documents")
+uploads = st.file_uploader(
+    f"Upload files ({', '.join(SUPPORTED_SUFFIXES)}; up to {settings.max_upload_mb} MiB each)", accept_multiple_files=True
+)
+folder = st.text_input("…or a folder or file on this machine", placeholder="/path/to/documents")
+chunker = st.selectbox("Chunker", CHUNKER_NAMES, index=CHUNKER_NAMES.index(settings.chunker))
+
+paths: list[Path] = []
+for upload in uploads or []:
+    try:
+        paths.append(save_upload(settings.home, kb_name or "unnamed", upload.name, upload.getvalue(), settings.max_upload_mb * 2**20))
+    except UploadRejected as error:
+        st.error(str(error))
+if folder.strip():
+    paths.append(Path(folder.strip()).expanduser())
+
+if paths and st.toggle("Preview the chunks of the first document"):
+    try:
+        sample = load_documents(paths[0]) if paths[0].is_file() else []
+    except UnreadableFile as error:
+        st.error(f"{paths[0].name}: {error}")
+        sample = []
+    if sample:
+        chunks = preview_chunks(settings, sample[0].text[:20_000], chunker, cached_embedder())
+        st.caption(f"{chunker}: {len(chunks)} chunks from “{sample[0].title}”")
+        for number, chunk in enumerate(chunks[:20], start=1):
+            st.text_area(f"chunk {number}", chunk, height=100, disabled=True)
+
+if st.button("Ingest", type="primary", disabled=not (paths and kb_name)):
+    bar = st.progress(0.0, text="starting")
+    try:
+        report = ingest_paths(settings, kb_name, paths, chunker, on_progress=lambda f, m: bar.progress(f, text=m))
+    except (KnowledgeBaseError, ValueError) as error:
+        st.error(str(error))
+    else:
+        st.success(
+            f"{len(report.indexed)} files indexed ({report.documents_added} documents, {report.chunks_added} chunks), "
+            f"{len(report.unchanged)} unchanged."
+        )
+        for failure in report.failures:
+            st.warning(f"{failure.path}: {failure.reason}")
+        cached_context.clear()

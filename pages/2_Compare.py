@@ -1,0 +1,51 @@
+"""Compare: one question, several strategies side by side, with passages, timelines and memory."""
+
+import streamlit as st
+
+from lab.charts import kv_cache_chart, stage_latency_chart, stage_timeline
+from lab.highlighting import highlight_terms
+from lab.running import compare
+from strategies import available_strategies
+from webui import cached_context, choose_knowledge_base
+
+st.set_page_config(page_title="RAG Lab · Compare", layout="wide")
+st.title("Compare strategies")
+
+kb_name = choose_knowledge_base()
+known = list(available_strategies())
+default = [name for name in ("traditional", "hyde", "graph", "agentic") if name in known]
+chosen = st.multiselect("Strategies", known, default=default)
+question = st.text_input("Question", placeholder="Ask something your corpus can answer")
+
+if st.button("Compare", type="primary", disabled=not (kb_name and chosen)):
+    if not question.strip():
+        st.warning("Type a question first.")
+        st.stop()
+    ctx = cached_context(kb_name)
+    bar = st.progress(0.0, text="starting")
+    answers = compare(question, chosen, ctx, on_progress=lambda f, m: bar.progress(f, text=m))
+    bar.empty()
+    for column, answer in zip(st.columns(len(answers)), answers):
+        with column:
+            st.subheader(answer.strategy)
+            if answer.error:
+                st.error(answer.error)
+                continue
+            st.markdown(f"**{answer.text or '(empty answer)'}**")
+            st.caption(f"{answer.trace.total_ms / 1000:.1f} s · KV peak {answer.trace.kv_bytes_peak / 2**20:.1f} MiB")
+            st.plotly_chart(stage_timeline(answer), width="stretch", key=f"timeline-{answer.strategy}")
+            with st.expander(f"{len(answer.passages)} passages"):
+                for passage in answer.passages:
+                    st.markdown(
+                        f"**{passage.doc_title}** · {passage.score:.3f}  \n{highlight_terms(passage.text, question)}",
+                        unsafe_allow_html=True,
+                    )
+            with st.expander("Trace steps"):
+                for stage in answer.trace.stages:
+                    st.markdown(f"**{stage.name}** · {stage.ms:.0f} ms")
+                    if stage.detail:
+                        st.json(stage.detail, expanded=False)
+    st.subheader("Same question, all strategies")
+    st.plotly_chart(stage_latency_chart(answers), width="stretch")
+    st.subheader("KV-cache memory per LLM call")
+    st.plotly_chart(kv_cache_chart(answers), width="stretch")

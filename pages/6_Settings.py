@@ -1,0 +1,51 @@
+"""Settings: models, device, retrieval and the judge endpoint, saved to the lab's settings file."""
+
+import streamlit as st
+
+from eval.judges import JudgeUnavailable, probe_endpoint
+from lab.chunking import CHUNKER_NAMES
+from lab.settings import EMBEDDED_EMBEDDER, EMBEDDED_GENERATOR, save_settings
+from webui import lab_settings
+
+st.set_page_config(page_title="RAG Lab · Settings", layout="wide")
+st.title("Settings")
+settings = lab_settings()
+
+with st.form("settings"):
+    st.subheader("Models")
+    generator = st.text_input(
+        "Generator", settings.generator, help=f"{EMBEDDED_GENERATOR}, a local model folder, or a .gguf file"
+    )
+    embedder = st.text_input("Embedder", settings.embedder, help=f"{EMBEDDED_EMBEDDER} or a sentence-transformers folder")
+    device = st.selectbox("Device", ["auto", "cpu", "cuda"], index=["auto", "cpu", "cuda"].index(settings.device))
+    st.subheader("Retrieval")
+    top_k = st.number_input("Passages per answer (top-k)", 1, 100, settings.top_k)
+    chunker = st.selectbox("Default chunker", CHUNKER_NAMES, index=CHUNKER_NAMES.index(settings.chunker))
+    max_new_tokens = st.number_input("Answer length budget (tokens)", 1, 4096, settings.max_new_tokens)
+    st.subheader("Judge for LLM metrics (OpenAI-compatible endpoint; empty = the embedded generator)")
+    judge_url = st.text_input("Endpoint URL", settings.judge_url or "", placeholder="http://localhost:8000/v1")
+    judge_model = st.text_input("Model name", settings.judge_model)
+    judge_key_env = st.text_input("Environment variable holding the API key", settings.judge_api_key_env)
+    saved = st.form_submit_button("Save", type="primary")
+
+if saved:
+    fields = {
+        "generator": generator, "embedder": embedder, "device": device, "top_k": int(top_k), "chunker": chunker,
+        "max_new_tokens": int(max_new_tokens), "judge_url": judge_url or None, "judge_model": judge_model,
+        "judge_api_key_env": judge_key_env,
+    }
+    try:
+        path = save_settings(settings, fields)
+    except ValueError as error:
+        st.error(f"Not saved: {error}")
+    else:
+        lab_settings.clear()
+        st.success(f"Saved to {path}. Restart `raglab lab` for model changes to take effect.")
+
+if st.button("Test connection", disabled=not judge_url):
+    try:
+        probe_endpoint(judge_url)
+    except JudgeUnavailable as error:
+        st.error(str(error))
+    else:
+        st.success(f"{judge_url} answered.")

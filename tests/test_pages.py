@@ -1,0 +1,50 @@
+"""Every page of the web lab renders with the demo KB, through Streamlit's testing harness."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGES = Path(__file__).resolve().parent.parent / "pages"
+
+
+@pytest.fixture
+def lab_env(monkeypatch, settings, demo_kb):
+    monkeypatch.setenv("RAGLAB_HOME", str(settings.home))
+    monkeypatch.setenv("RAGLAB_SETTINGS_FILE", str(settings.home / "settings.toml"))
+    return settings
+
+
+def page(name: str) -> AppTest:
+    return AppTest.from_file(str(PAGES / name), default_timeout=600)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in PAGES.glob("*.py")))
+def test_every_page_renders_without_exceptions(lab_env, name):
+    assert not page(name).run().exception
+
+
+def test_compare_returns_one_answer_column_per_chosen_strategy(lab_env):
+    app = page("2_Compare.py").run()
+    app.multiselect[0].set_value(["no-retrieval", "traditional"])
+    app.text_input[0].input("Who directed the film Ed Wood?")
+    app.button[0].click().run()
+    assert not app.exception
+    assert [h.value for h in app.subheader][:2] == ["no-retrieval", "traditional"]
+    assert not app.error
+
+
+def test_settings_are_saved_to_the_settings_file(lab_env):
+    app = page("6_Settings.py").run()
+    app.number_input[0].set_value(7)
+    app.button[0].click().run()
+    assert not app.exception
+    assert "top_k = 7" in (lab_env.home / "settings.toml").read_text()
+
+
+def test_an_unreachable_judge_endpoint_is_reported_by_test_connection(lab_env):
+    app = page("6_Settings.py").run()
+    app.text_input[2].input("http://127.0.0.1:9/v1")
+    app.button[0].click().run()
+    app.button[1].click().run()
+    assert "not answering" in app.error[0].value

@@ -1,0 +1,42 @@
+"""What every Streamlit page shares: the settings and the loaded models, built once per process."""
+
+import lab  # noqa: F401 - offline and silent before model libraries load
+import streamlit as st
+
+from lab.context import build_context
+from lab.contracts import LabContext
+from lab.ingestion import ensure_demo_kb
+from lab.knowledge_base import knowledge_base_names
+from lab.models import load_embedder, resolve_placement
+from lab.settings import LabSettings
+
+
+@st.cache_resource
+def lab_settings() -> LabSettings:
+    return LabSettings()
+
+
+@st.cache_resource(show_spinner="Loading models and the knowledge base…")
+def cached_context(kb_name: str) -> LabContext:
+    return build_context(lab_settings(), kb_name)
+
+
+@st.cache_resource(show_spinner="Loading the embedder…")
+def cached_embedder():
+    settings = lab_settings()
+    return load_embedder(settings, resolve_placement(settings))
+
+
+def choose_knowledge_base(container=st) -> str | None:
+    """A KB picker; builds the demo KB first when the lab home has none, and explains when it cannot."""
+    settings = lab_settings()
+    if not knowledge_base_names(settings.home):
+        with st.status("No knowledge base yet: building the bundled HotpotQA demo…", expanded=True) as status:
+            bar = st.progress(0.0)
+            ensure_demo_kb(settings, on_progress=lambda fraction, message: bar.progress(fraction, text=message))
+            status.update(label="Demo knowledge base ready", state="complete", expanded=False)
+    names = knowledge_base_names(settings.home)
+    if not names:
+        st.info("No knowledge base yet. Create one on the Corpus page or run `raglab ingest PATH --kb NAME`.")
+        return None
+    return container.selectbox("Knowledge base", names, key="kb")
