@@ -53,3 +53,43 @@ def kv_cache_chart(answers: list[Answer]) -> go.Figure:
     figure.add_bar(name="theoretical", x=labels, y=theory)
     figure.update_layout(barmode="group", yaxis_title="MiB", height=360, margin=dict(l=10, r=10, t=30, b=10))
     return figure
+
+
+def entity_graph_chart(exported: dict, max_nodes: int = 120) -> go.Figure:
+    """A node-link export drawn with a spring layout: node size by degree, colour by community.
+
+    Larger graphs are cut to their `max_nodes` best-connected entities, so the picture stays legible.
+    Each node carries its key as customdata, so a click can select it.
+    """
+    import networkx as nx
+
+    graph = nx.node_link_graph(exported, edges="edges")
+    if graph.number_of_nodes() > max_nodes:
+        keep = sorted(graph.degree(weight="weight"), key=lambda item: -item[1])[:max_nodes]
+        graph = graph.subgraph(k for k, _ in keep)
+    positions = nx.spring_layout(graph, seed=0, weight="weight")
+    figure = go.Figure()
+    edge_x, edge_y = [], []
+    for a, b in graph.edges():
+        edge_x += [positions[a][0], positions[b][0], None]
+        edge_y += [positions[a][1], positions[b][1], None]
+    figure.add_scatter(x=edge_x, y=edge_y, mode="lines", line=dict(width=0.6, color="#bbb"), hoverinfo="skip")
+    keys = list(graph.nodes())
+    degrees = dict(graph.degree(weight="weight"))
+    figure.add_scatter(
+        x=[positions[k][0] for k in keys], y=[positions[k][1] for k in keys], mode="markers+text",
+        text=[graph.nodes[k]["name"] if degrees[k] >= sorted(degrees.values())[-min(15, len(keys))] else "" for k in keys],
+        textposition="top center", customdata=keys,
+        hovertext=[f"{graph.nodes[k]['name']} ({graph.nodes[k]['label']}, community {graph.nodes[k]['community']})" for k in keys],
+        hoverinfo="text",
+        marker=dict(
+            size=[6 + 3 * min(degrees[k], 12) for k in keys],
+            color=[graph.nodes[k]["community"] if graph.nodes[k]["community"] is not None else -1 for k in keys],
+            colorscale="Turbo", line=dict(width=0.5, color="#333"),
+        ),
+    )
+    figure.update_layout(
+        showlegend=False, height=620, margin=dict(l=0, r=0, t=0, b=0),
+        xaxis=dict(visible=False), yaxis=dict(visible=False),
+    )
+    return figure

@@ -6,6 +6,7 @@ always agree on what a hit is. With faiss's GPU build and a visible GPU, search 
 """
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 import faiss
@@ -27,7 +28,7 @@ class DenseIndex:
         elif kind == "hnsw":
             inner = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
         elif kind == "ivf":
-            inner = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), 1, faiss.METRIC_INNER_PRODUCT)
+            inner = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, 1, faiss.METRIC_INNER_PRODUCT)
         else:
             raise ValueError(f"No index kind {kind!r}; known: flat, hnsw, ivf")
         return cls(faiss.IndexIDMap2(inner), kind)
@@ -55,9 +56,28 @@ class DenseIndex:
         self._gpu_index = None
 
     def remove(self, ids: list[int]) -> None:
-        if ids:
+        if not ids:
+            return
+        inner = faiss.downcast_index(self._index.index)
+        if isinstance(inner, faiss.IndexHNSW | faiss.IndexIVF):
+            # HNSW cannot delete nodes, and IVF under an id map would leave its positions out of step:
+            # rebuild from the vectors that stay (retraining IVF on them).
+            kept = self.vectors(sorted(self.ids() - set(ids)))
+            fresh = DenseIndex.empty(self._index.d, self.kind)
+            if kept:
+                fresh.add(np.fromiter(kept, dtype=np.int64), np.stack(list(kept.values())))
+            self._index = fresh._index
+        else:
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))
-            self._gpu_index = None
+        self._gpu_index = None
+
+    def vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
+        """Stored vectors by chunk id, to score chunks found another way (a graph walk); unknown ids are left out."""
+        inner = faiss.downcast_index(self._index.index)
+        if isinstance(inner, faiss.IndexIVF) and inner.direct_map.no():
+            inner.set_direct_map_type(faiss.DirectMap.Hashtable)  # unlike an array map, survives removals
+        present = self.ids()
+        return {i: self._index.reconstruct(i) for i in ids if i in present}
 
     def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and chunk ids, best first; -1 ids pad rows when fewer than k exist."""
@@ -67,7 +87,7 @@ class DenseIndex:
         """About 40 training points per list, as faiss recommends; at least one list."""
         dimension = vectors.shape[1]
         lists = max(1, min(4096, int(np.sqrt(len(vectors))), len(vectors) // 40))
-        inner = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), lists, faiss.METRIC_INNER_PRODUCT)
+        inner = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
         inner.train(vectors)
         inner.nprobe = max(1, lists // 8)
         self._index = faiss.IndexIDMap2(inner)

@@ -79,19 +79,25 @@ class Generator:
         """Log-likelihood of each continuation given the prompt, summed over its tokens.
 
         This is how a base model makes a decision: the caller offers the candidates
-        (" yes" / " no", or a list of actions) and takes the likeliest.
+        (" yes" / " no", or a list of actions) and takes the likeliest. Logits are computed only
+        where a continuation token is predicted: with a 262k-token vocabulary the output layer over
+        the whole prompt would cost more than the model body. Single-token candidates, the common
+        case, are all read off one pass over the prompt.
         """
         prompt_ids = self.tokenizer(prompt).input_ids
-        rows = [prompt_ids + self.tokenizer(c, add_special_tokens=False).input_ids for c in continuations]
+        continuation_ids = [self.tokenizer(c, add_special_tokens=False).input_ids for c in continuations]
+        if all(len(ids) == 1 for ids in continuation_ids):
+            prompt_tensor = torch.tensor([prompt_ids], device=self.device)
+            logits = self.model(input_ids=prompt_tensor, logits_to_keep=1).logits[0, -1].float()
+            log_probs = torch.log_softmax(logits, dim=-1)
+            return [float(log_probs[ids[0]]) for ids in continuation_ids]
+        rows = [prompt_ids + ids for ids in continuation_ids]
         width = max(len(row) for row in rows)
         pad = self.tokenizer.pad_token_id
         input_ids = torch.tensor([row + [pad] * (width - len(row)) for row in rows], device=self.device)
         attention = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in rows], device=self.device)
-        logits = self.model(input_ids=input_ids, attention_mask=attention).logits.float()
+        first = len(prompt_ids) - 1
+        logits = self.model(input_ids=input_ids, attention_mask=attention, logits_to_keep=width - first).logits.float()
         log_probs = torch.log_softmax(logits[:, :-1], dim=-1)
-        targets = input_ids[:, 1:]
-        token_scores = log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
-        scores = []
-        for i, row in enumerate(rows):
-            scores.append(float(token_scores[i, len(prompt_ids) - 1 : len(row) - 1].sum()))
-        return scores
+        token_scores = log_probs.gather(-1, input_ids[:, first + 1 :].unsqueeze(-1)).squeeze(-1)
+        return [float(token_scores[i, : len(row) - 1 - first].sum()) for i, row in enumerate(rows)]

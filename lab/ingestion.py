@@ -5,6 +5,8 @@ from functools import cache
 from pathlib import Path
 
 from lab.chunking import make_chunker
+from lab.embedding import Embedder
+from lab.entities import EntityExtractor
 from lab.knowledge_base import IngestReport, KnowledgeBase, ProgressCallback, _no_progress, knowledge_base_names
 from lab.models import load_embedder, load_generator, resolve_placement
 from lab.settings import LabSettings
@@ -28,7 +30,10 @@ def ingest_paths(
         chunker = make_chunker(
             chunker_name or settings.chunker, embedder, settings.chunk_tokens, settings.chunk_overlap_tokens, generator
         )
-        return kb.ingest(paths, embedder, chunker, index_kind=settings.index_kind, on_progress=on_progress)
+        entities = EntityExtractor.load(settings.spacy_model)
+        return kb.ingest(
+            paths, embedder, chunker, index_kind=settings.index_kind, on_progress=on_progress, entities=entities
+        )
     finally:
         kb.close()
 
@@ -39,3 +44,12 @@ def ensure_demo_kb(settings: LabSettings, on_progress: ProgressCallback = _no_pr
         return None
     ingest_paths(settings, DEMO_KB, [DEMO_FILE], on_progress=on_progress)
     return DEMO_KB
+
+
+def preview_chunks(settings: LabSettings, text: str, chunker_name: str, embedder: Embedder) -> list[str]:
+    """The chunks a chunker would make of one sample text, before anything is ingested."""
+    chunker = make_chunker(
+        chunker_name, embedder, settings.chunk_tokens, settings.chunk_overlap_tokens,
+        cache(lambda: load_generator(settings, resolve_placement(settings))),
+    )
+    return [text[span.start : span.end] for span in chunker.split(text)]

@@ -19,6 +19,8 @@ from lab.chunking import Chunker, TokenCounter
 from lab.contracts import Passage
 from lab.dense_index import DenseIndex
 from lab.embedding import Embedder
+from lab.entities import EntityExtractor
+from lab.graph_store import update_graph
 from lab.keyword_index import KeywordIndex
 from lab.loaders import UnreadableFile, find_files, load_documents
 
@@ -124,8 +126,13 @@ class KnowledgeBase:
         chunker: Chunker,
         index_kind: str = "flat",
         on_progress: ProgressCallback = _no_progress,
+        entities: EntityExtractor | None = None,
     ) -> IngestReport:
-        """Index every readable file; name each one that is not, with its reason, and go on."""
+        """Index every readable file; name each one that is not, with its reason, and go on.
+
+        With `entities`, the new chunks' entities are added to the KB's entity graph too; without, the
+        graph reads them on its first use.
+        """
         import time
 
         self.check_embedder(embedder)
@@ -177,14 +184,16 @@ class KnowledgeBase:
         if self._dense is None:
             self._dense = DenseIndex.empty(embedder.dimension, index_kind)
             self.store.set_meta("index_kind", index_kind)
+        self._dense.remove(replaced_chunk_ids)
         if vectors is not None:
             self._dense.add(np.asarray(chunk_ids), vectors)
-        self._dense.remove(replaced_chunk_ids)
         self._dense.save(self.folder / "dense.faiss")
         self.store.set_meta("embedder", embedder.model_id)
         if pending or replaced_doc_ids:
             self._keyword = KeywordIndex.build(*keyword_corpus(self.store))
             self._keyword.save(self.folder / "bm25")
+        if entities is not None:
+            update_graph(self.store.path, entities, lambda f, m: on_progress(0.93 + 0.06 * f, m))
         report.documents_added = len(pending)
         report.chunks_added = len(chunk_ids)
         on_progress(1.0, f"indexed {report.chunks_added} new chunks from {len(report.indexed)} files")
@@ -214,6 +223,12 @@ class KnowledgeBase:
             return []
         scores, ids = self._dense.search(vector, k)
         return self.passages([(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0])
+
+    def similarities(self, vector: np.ndarray, chunk_ids: Iterable[int]) -> dict[int, float]:
+        """Cosine similarity of `vector` to each given chunk, from the stored vectors, without a search."""
+        if self._dense is None:
+            return {}
+        return {i: float(v @ vector) for i, v in self._dense.vectors(chunk_ids).items()}
 
     def keyword_search(self, query: str, k: int) -> list[Passage]:
         return self.passages(self._keyword.search(query, k))

@@ -42,6 +42,19 @@ class LabSettings(BaseSettings):
     index_kind: Literal["flat", "hnsw", "ivf"] = "flat"
     max_new_tokens: int = Field(48, ge=1, le=4096)
     embed_batch_size: int = Field(64, ge=1, le=4096)
+    max_upload_mb: int = Field(50, ge=1, le=10_000, description="Largest file the web lab accepts as an upload.")
+    seed: int = Field(0, ge=0, description="Seeds torch for a run and the bootstrap of its report.")
+    judge_url: str | None = Field(
+        None,
+        description="OpenAI-compatible endpoint (vLLM, TGI, Ollama, llama.cpp, hosted) judging the LLM metrics; "
+        "None means the embedded generator judges.",
+    )
+    judge_model: str = Field("", description="Model name the judge endpoint serves.")
+    judge_api_key_env: str = Field(
+        "OPENAI_API_KEY", description="NAME of the environment variable holding the judge's key; the key is never stored."
+    )
+    judge_max_new_tokens: int = Field(256, ge=16, le=8192, description="Token budget of one judge completion.")
+    judge_timeout_s: float = Field(120.0, gt=0, description="Seconds one LLM metric may take on one item.")
 
     @classmethod
     def settings_customise_sources(
@@ -53,6 +66,29 @@ class LabSettings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=_settings_file())
+
+
+def save_settings(settings: LabSettings, fields: dict[str, object]) -> Path:
+    """Write the given fields to the settings TOML file (merged with what it holds), for the Settings page."""
+    import tomllib
+
+    path = _settings_file()
+    current = tomllib.loads(path.read_text()) if path.exists() else {}
+    LabSettings.model_validate({**settings.model_dump(), **fields})
+    merged = {**current, **{k: (str(v) if isinstance(v, Path) else v) for k, v in fields.items() if v is not None}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{key} = {_toml_value(value)}\n" for key, value in sorted(merged.items())))
+    return path
+
+
+def _toml_value(value: object) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(str(value))
 
 
 def _settings_file() -> Path:

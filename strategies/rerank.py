@@ -1,0 +1,43 @@
+"""Rerank: retrieve a wide dense pool, let the generator judge each passage, keep the top-k.
+
+Retrieve-then-rerank (Nogueira and Cho, 2019): a cheap retriever casts a wide net and a model that
+reads passage and question together picks the best. Here the judge is the generator scoring " yes"
+against " no" after "Relevant:" (`lab/reranking.py`), since no cross-encoder is available offline;
+any other strategy can add the same stage with `rerank=True`. Cost: one embedding, one search, one
+forward pass per pooled passage (20 by default), one generation.
+"""
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lab.contracts import Answer, LabContext, Retrieval
+from lab.reading import generate_answer
+from lab.reranking import rerank
+from lab.tracing import Trace
+
+
+class RerankRAG:
+    name = "rerank"
+    description = __doc__
+    stages = ("embed", "retrieve", "rerank", "generate")
+
+    class Params(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+        pool_size: int = Field(20, ge=2, le=100, description="Passages retrieved by dense search before reranking.")
+
+    def __init__(self, params: Params | None = None):
+        self.params = params or self.Params()
+
+    def retrieve(self, question: str, ctx: LabContext) -> Retrieval:
+        trace = Trace()
+        with trace.stage("embed"):
+            query_vector = ctx.embedder.embed(question)
+        with trace.stage("retrieve"):
+            pool = ctx.kb.dense_search(query_vector, max(self.params.pool_size, ctx.settings.top_k))
+        with trace.stage("rerank"):
+            passages = rerank(question, pool, ctx.generator, ctx.settings.top_k)
+            trace.note("pool", len(pool))
+        return Retrieval(tuple(passages), trace)
+
+    def answer(self, question: str, ctx: LabContext) -> Answer:
+        return generate_answer(self.name, question, self.retrieve(question, ctx), ctx)

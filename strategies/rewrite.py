@@ -1,0 +1,62 @@
+"""Rewrite-Retrieve-Read: the generator turns the question into a search query, which retrieves.
+
+A question is phrased for a reader, not an index: filler words and the shape of the ask dilute the
+query. Ma et al. (2023) add a rewrite step before retrieval; here the generator completes
+"Search query:" after three worked examples, and dense search runs on that query (on the question
+itself if the rewrite comes back empty or repeats an example). The query is kept in the trace; the answer is still
+generated from the original question. Cost: one short generation, one embedding, one search, one
+generation. Left out: the paper's rewriter trained by reinforcement learning.
+"""
+
+from pydantic import Field
+
+from lab.contracts import Answer, LabContext, Retrieval
+from lab.reading import generate_answer
+from lab.reranking import RerankParams, rerank
+from lab.tracing import Trace
+
+_EXAMPLES = (
+    "Question: What nationality was the director of the 1975 film Jaws?\n"
+    "Search query: Jaws 1975 film director nationality\n\n"
+    "Question: Which river flows through the city where Marie Curie was born?\n"
+    "Search query: Marie Curie birthplace city river\n\n"
+    "Question: Are the Danube and the Rhine both longer than the Elbe?\n"
+    "Search query: Danube Rhine Elbe river length\n\n"
+)
+
+
+def rewrite_prompt(question: str) -> str:
+    return _EXAMPLES + f"Question: {question.strip()}\nSearch query:"
+
+
+class RewriteRetrieveRead:
+    name = "rewrite"
+    description = __doc__
+
+    class Params(RerankParams):
+        query_tokens: int = Field(32, ge=4, le=128, description="Longest rewritten query, in generator tokens.")
+
+    def __init__(self, params: Params | None = None):
+        self.params = params or self.Params()
+        reranking = ("rerank",) if self.params.rerank else ()
+        self.stages = ("rewrite", "embed", "retrieve", *reranking, "generate")
+
+    def retrieve(self, question: str, ctx: LabContext) -> Retrieval:
+        trace = Trace()
+        with trace.stage("rewrite"):
+            prompt = rewrite_prompt(question)
+            query = trace.record(ctx.generator.generate(prompt, max_new_tokens=self.params.query_tokens))
+            if not query or query in _EXAMPLES:
+                query = question
+            trace.note("query", query)
+        with trace.stage("embed"):
+            query_vector = ctx.embedder.embed(query)
+        with trace.stage("retrieve"):
+            passages = ctx.kb.dense_search(query_vector, self.params.candidates(ctx.settings.top_k))
+        if self.params.rerank:
+            with trace.stage("rerank"):
+                passages = rerank(question, passages, ctx.generator, ctx.settings.top_k)
+        return Retrieval(tuple(passages), trace)
+
+    def answer(self, question: str, ctx: LabContext) -> Answer:
+        return generate_answer(self.name, question, self.retrieve(question, ctx), ctx)
