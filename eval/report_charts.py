@@ -8,6 +8,7 @@ import math
 import plotly.graph_objects as go
 
 from eval.run_analysis import RunAnalysis
+from lab.charts import stage_color
 
 _MARGIN = dict(l=10, r=10, t=40, b=10)
 
@@ -85,6 +86,7 @@ def stage_latency_chart(analysis: RunAnalysis) -> go.Figure:
             orientation="h",
             y=analysis.strategies,
             x=means,
+            marker_color=stage_color(stage_name),
             hovertemplate="%{y} · " + stage_name + ": %{x:.0f} ms<extra></extra>",
         )
     figure.update_layout(

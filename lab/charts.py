@@ -1,8 +1,18 @@
 """Plotly figures shared by the web lab and reports; they take records, never models."""
 
+import zlib
+
+import plotly.colors
 import plotly.graph_objects as go
 
 from lab.contracts import Answer
+
+_PALETTE = plotly.colors.qualitative.Safe + plotly.colors.qualitative.Pastel
+
+
+def stage_color(name: str) -> str:
+    """The same colour for a stage name in every chart, so "generate" is recognisable at a glance."""
+    return _PALETTE[zlib.crc32(name.encode()) % len(_PALETTE)]
 
 
 def stage_latency_chart(answers: list[Answer]) -> go.Figure:
@@ -15,6 +25,7 @@ def stage_latency_chart(answers: list[Answer]) -> go.Figure:
             orientation="h",
             y=[a.strategy for a in answers],
             x=[sum(s.ms for s in a.trace.stages if s.name == stage_name) for a in answers],
+            marker_color=stage_color(stage_name),
             hovertemplate="%{y} · " + stage_name + ": %{x:.0f} ms<extra></extra>",
         )
     figure.update_layout(
@@ -30,6 +41,7 @@ def stage_timeline(answer: Answer) -> go.Figure:
     for stage in answer.trace.stages:
         figure.add_bar(
             y=[stage.name], x=[stage.ms], base=[start], orientation="h", name=stage.name, showlegend=False,
+            marker_color=stage_color(stage.name),
             hovertemplate=f"{stage.name}: {stage.ms:.0f} ms (from {start:.0f} ms)<extra></extra>",
         )
         start += stage.ms

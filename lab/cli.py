@@ -252,7 +252,7 @@ def run_lab(
     settings = _settings(home)
     os.environ["RAGLAB_HOME"] = str(settings.home)
     command = [
-        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
+        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "Home.py"),
         "--server.port", str(port), "--server.address", "localhost", "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]

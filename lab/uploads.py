@@ -10,15 +10,15 @@ class UploadRejected(ValueError):
     pass
 
 
-def save_upload(home: Path, kb_name: str, file_name: str, data: bytes, max_bytes: int) -> Path:
+def save_upload(
+    home: Path, kb_name: str, file_name: str, data: bytes, max_bytes: int, suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES
+) -> Path:
     """Write one upload under HOME/uploads/KB/, refusing unsupported types, oversize files and path tricks."""
     if "/" in file_name or "\\" in file_name or file_name in ("", ".", "..") or "\x00" in file_name:
         raise UploadRejected(f"{file_name!r}: a file name may not contain path separators; rename the file.")
     suffix = Path(file_name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise UploadRejected(
-            f"{file_name}: unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)}."
-        )
+    if suffix not in suffixes:
+        raise UploadRejected(f"{file_name}: unsupported file type {suffix or '(none)'}; supported: {', '.join(suffixes)}.")
     if len(data) > max_bytes:
         raise UploadRejected(
             f"{file_name}: {len(data) / 2**20:.1f} MiB is over the {max_bytes / 2**20:.0f} MiB upload limit; "

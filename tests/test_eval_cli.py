@@ -9,8 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from lab.ingestion import DEMO_FILE
 
 RAGLAB = [sys.executable, "-m", "lab.cli"]

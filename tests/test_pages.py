@@ -57,3 +57,28 @@ def test_searching_an_entity_shows_its_neighbourhood_and_the_chunks_that_mention
     assert "Scott Derrickson" in [h.value for h in app.subheader]
     assert len(app.dataframe[0].value) > 0
     assert any("Scott Derrickson" in block.value for block in app.markdown)
+
+
+@pytest.fixture
+def stored_run(lab_env, demo_ctx, tmp_path):
+    import json
+
+    from eval.evaluation import evaluate
+    from eval.qa_sets import load_qa_set
+    from eval.run_store import RunStore, run_store_path
+    from lab.ingestion import DEMO_FILE
+
+    qa_file = tmp_path / "two.json"
+    qa_file.write_text(json.dumps(json.loads(DEMO_FILE.read_text())[:2]))
+    store = RunStore(run_store_path(lab_env.home))
+    outcome = evaluate(demo_ctx, load_qa_set(qa_file), ["no-retrieval", "traditional"], ["answer_f1", "retrieval"], store)
+    store.close()
+    return outcome.run_id
+
+
+def test_reports_show_a_stored_run_with_charts_and_a_per_question_table(stored_run):
+    app = page("4_Reports.py").run()
+    assert not app.exception
+    assert stored_run in app.selectbox[0].value
+    assert len(app.get("plotly_chart")) == 4
+    assert {row for row in app.dataframe[0].value["strategy"]} == {"no-retrieval", "traditional"}

@@ -1,0 +1,81 @@
+"""Evaluate: run strategies over a QA set with live progress, store every result, resume an interrupted run."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from eval.evaluation import evaluate
+from eval.qa_sets import QASetError, build_kb_from_qa_set, load_qa_set
+from eval.run_store import RunStore, run_store_path
+from eval.scoring import ALL_METRICS, METRIC_GROUPS, UnknownMetric
+from lab.ingestion import DEMO_FILE
+from lab.uploads import UploadRejected, save_upload
+from strategies import available_strategies
+from webui import cached_context, choose_knowledge_base, lab_settings
+
+st.set_page_config(page_title="RAG Lab · Evaluate", layout="wide")
+st.title("Evaluate")
+settings = lab_settings()
+store = RunStore(run_store_path(settings.home))
+
+
+def run_with_progress(qa_path: Path, kb_name: str, strategies: list[str], metrics: list[str], run_id: str | None) -> None:
+    qa_set = load_qa_set(qa_path)
+    bar = st.progress(0.0, text="starting")
+    started = st.empty()
+    outcome = evaluate(
+        cached_context(kb_name), qa_set, strategies, metrics, store, run_id=run_id,
+        on_progress=lambda f, m: bar.progress(f, text=m),
+        on_start=lambda run, done: started.info(f"Run `{run.run_id}` ({done} results already stored)."),
+    )
+    if outcome.judge_problem:
+        st.warning(outcome.judge_problem)
+    st.success(
+        f"Run `{outcome.run_id}`: {outcome.computed} results computed, {outcome.already_done} kept from before, "
+        f"{outcome.errors} errors. Open it on the Reports page."
+    )
+
+
+unfinished = [s for s in store.summaries() if s.results_done < s.run.item_count * len(s.run.strategies)]
+if unfinished:
+    with st.expander(f"Resume an interrupted run ({len(unfinished)})", expanded=True):
+        labels = {
+            f"{s.run.run_id} · {s.run.kb} · {s.results_done}/{s.run.item_count * len(s.run.strategies)} done": s
+            for s in unfinished
+        }
+        picked = labels[st.selectbox("Run", list(labels))]
+        if st.button("Resume"):
+            run_with_progress(Path(picked.run.qa_path), picked.run.kb, list(picked.run.strategies),
+                              list(picked.run.metrics), picked.run.run_id)
+
+st.subheader("New run")
+source = st.radio("QA set", ["Bundled demo (20 HotpotQA questions)", "Upload a QA file"], horizontal=True)
+qa_path: Path | None = DEMO_FILE
+if source.startswith("Upload"):
+    upload = st.file_uploader("HotpotQA .json, or .jsonl/.csv with question, reference[, reference_contexts]")
+    qa_path = None
+    if upload:
+        try:
+            qa_path = save_upload(settings.home, "qa", upload.name, upload.getvalue(), settings.max_upload_mb * 2**20,
+                                  suffixes=(".json", ".jsonl", ".csv"))
+        except UploadRejected as error:
+            st.error(str(error))
+
+build_own = st.checkbox("Build a knowledge base from the QA set's own paragraphs")
+kb_name = st.text_input("New knowledge base name", "qa-corpus") if build_own else choose_knowledge_base()
+known = list(available_strategies())
+strategies = st.multiselect("Strategies", known, default=[n for n in ("no-retrieval", "traditional") if n in known])
+metrics = st.multiselect(
+    "Metrics (groups or single metrics; LLM metrics are slow with the embedded judge)",
+    [*METRIC_GROUPS, *ALL_METRICS], default=["default"],
+)
+
+if st.button("Run evaluation", type="primary", disabled=not (qa_path and kb_name and strategies and metrics)):
+    try:
+        if build_own:
+            bar = st.progress(0.0, text="building the knowledge base")
+            build_kb_from_qa_set(settings, kb_name, load_qa_set(qa_path), on_progress=lambda f, m: bar.progress(f, text=m))
+            cached_context.clear()
+        run_with_progress(qa_path, kb_name, strategies, metrics, None)
+    except (QASetError, UnknownMetric, ValueError) as error:
+        st.error(str(error))
