@@ -10,7 +10,9 @@ Strategies come from the registry, plugins and later additions included. By defa
 runs in full (`answer`), so latency is end to end. With --no-generate, strategies that offer
 `retrieve` (lab/contracts.py `RetrievingStrategy`) skip the final generation, which recall does not
 need; the others still run `answer`. A strategy that returns no passages (no-retrieval) is skipped
-after its first question, and one that raises is reported by name while the rest go on.
+after its first question, and one that raises is reported by name while the rest go on. Generated
+answers are scored against the gold answer by exact match and token F1 after SQuAD normalization
+(`eval/answer_metrics.py`).
 
     .venv/bin/python bench/retrieval.py [--strategies bm25,hybrid] [--no-generate] [--questions 20]
 """
@@ -25,6 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import lab  # noqa: F401
+from eval.answer_metrics import exact_match, f1_score
 from lab.context import build_context
 from lab.contracts import LabContext, Passage, RetrievingStrategy
 from lab.ingestion import DEMO_FILE, ingest_paths
@@ -44,14 +47,15 @@ def reciprocal_rank(passages: list[Passage], gold: set[str]) -> float:
     return next((1.0 / rank for rank, p in enumerate(passages, start=1) if p.doc_title in gold), 0.0)
 
 
-def run_one(strategy, question: str, ctx: LabContext, generate: bool) -> tuple[list[Passage], float]:
-    """The strategy's passages in rank order and the time it took, in ms."""
+def run_one(strategy, question: str, ctx: LabContext, generate: bool) -> tuple[list[Passage], float, str | None]:
+    """The strategy's passages in rank order, the time it took in ms, and its answer (None if not generated)."""
     started = time.perf_counter()
     if not generate and isinstance(strategy, RetrievingStrategy):
-        passages = list(strategy.retrieve(question, ctx).passages)
+        passages, text = list(strategy.retrieve(question, ctx).passages), None
     else:
-        passages = list(strategy.answer(question, ctx).passages)
-    return passages, (time.perf_counter() - started) * 1000
+        answer = strategy.answer(question, ctx)
+        passages, text = list(answer.passages), answer.text
+    return passages, (time.perf_counter() - started) * 1000, text
 
 
 def bench_strategy(name: str, records: list[dict], ctx: LabContext, generate: bool) -> list[dict] | str:
@@ -61,13 +65,15 @@ def bench_strategy(name: str, records: list[dict], ctx: LabContext, generate: bo
     for position, record in enumerate(records):
         gold = {title for title, _ in record["supporting_facts"]}
         try:
-            passages, ms = run_one(strategy, check_question(record["question"]), ctx, generate)
+            passages, ms, text = run_one(strategy, check_question(record["question"]), ctx, generate)
         except Exception as error:  # one failing strategy is reported by name; the others go on
             return f"failed on question {position + 1}: {type(error).__name__}: {error}"
         if position == 0 and not passages:
             return "returns no passages (does not retrieve)"
         row = {"type": record["type"], "rr": reciprocal_rank(passages, gold), "ms": ms}
         row.update({f"r@{k}": recall_at(passages, gold, k) for k in CUTOFFS})
+        if text is not None:
+            row.update(em=exact_match(text, record["answer"]), f1=f1_score(text, record["answer"]))
         rows.append(row)
         print(f"  {name:<14} q{position + 1:>2} r@5={row['r@5']:.2f} rr={row['rr']:.2f} {ms:8.0f} ms", file=sys.stderr)
     return rows
@@ -81,21 +87,24 @@ def summary(rows: list[dict] | str) -> str:
     if isinstance(rows, str):
         return f"skipped: {rows}"
     recalls = " ".join(f"R@{k}={mean(rows, f'r@{k}'):.3f}" for k in CUTOFFS)
-    return f"{recalls} MRR={mean(rows, 'rr'):.3f} mean {statistics.fmean(row['ms'] for row in rows):.0f} ms/question"
+    answers = f" EM={mean(rows, 'em'):.3f} F1={mean(rows, 'f1'):.3f}" if rows and "em" in rows[0] else ""
+    return f"{recalls} MRR={mean(rows, 'rr'):.3f}{answers} mean {statistics.fmean(row['ms'] for row in rows):.0f} ms/question"
 
 
 def print_tables(results: dict[str, list[dict] | str], generate: bool) -> None:
     mode = "answer (end to end)" if generate else "retrieve only where offered"
     print(f"\nSupporting-paragraph retrieval, top_k=10, latency per question: {mode}")
-    print(f"{'strategy':<14} {'n':>3} {'R@2':>6} {'R@5':>6} {'R@10':>6} {'MRR':>6} {'mean ms':>9} {'p50 ms':>8} {'max ms':>8}")
+    answers = f" {'EM':>6} {'F1':>6}" if generate else ""
+    print(f"{'strategy':<14} {'n':>3} {'R@2':>6} {'R@5':>6} {'R@10':>6} {'MRR':>6}{answers} {'mean ms':>9} {'p50 ms':>8} {'max ms':>8}")
     for name, rows in results.items():
         if isinstance(rows, str):
             print(f"{name:<14} skipped: {rows}")
             continue
         latencies = [row["ms"] for row in rows]
+        scored = f" {mean(rows, 'em'):>6.3f} {mean(rows, 'f1'):>6.3f}" if generate else ""
         print(
             f"{name:<14} {len(rows):>3} {mean(rows, 'r@2'):>6.3f} {mean(rows, 'r@5'):>6.3f} {mean(rows, 'r@10'):>6.3f} "
-            f"{mean(rows, 'rr'):>6.3f} {statistics.fmean(latencies):>9.0f} {statistics.median(latencies):>8.0f} "
+            f"{mean(rows, 'rr'):>6.3f}{scored} {statistics.fmean(latencies):>9.0f} {statistics.median(latencies):>8.0f} "
             f"{max(latencies):>8.0f}"
         )
     print("\nBy question type (R@5 / MRR)")

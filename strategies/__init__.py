@@ -13,7 +13,9 @@ from typing import Any
 
 from lab.contracts import Strategy
 from lab.parameters import build_params
+from strategies.agentic import AgenticRAG
 from strategies.bm25 import BM25RAG
+from strategies.crag import CorrectiveRAG
 from strategies.fusion import RAGFusion
 from strategies.graph import GraphRAG
 from strategies.graph_global import GraphGlobalRAG
@@ -22,6 +24,7 @@ from strategies.hyde import HyDE
 from strategies.no_retrieval import NoRetrieval
 from strategies.rerank import RerankRAG
 from strategies.rewrite import RewriteRetrieveRead
+from strategies.self_rag import SelfRAG
 from strategies.traditional import TraditionalRAG
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,9 @@ BUILT_IN: tuple[type, ...] = (
     RAGFusion,
     GraphRAG,
     GraphGlobalRAG,
+    AgenticRAG,
+    CorrectiveRAG,
+    SelfRAG,
 )
 ENTRY_POINT_GROUP = "raglab.strategies"
 

@@ -1,6 +1,6 @@
 """A strategy shipped by another package: installed with pip, found through its entry point, listed and run.
 
-The package is the example of docs/write_your_own_strategy.md, so the documented code is the tested code.
+The package is the README's "Write your own strategy" example, so the documented code is the tested code.
 """
 
 import json
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "raglab_example_strategy"
-DOC = Path(__file__).resolve().parent.parent / "docs" / "write_your_own_strategy.md"
+README = Path(__file__).resolve().parent.parent / "README.md"
 RAGLAB = [sys.executable, "-m", "lab.cli"]
 PIP = [sys.executable, "-m", "pip"]
 
@@ -38,7 +38,8 @@ def installed_example(tmp_path_factory):
 
 
 def test_the_documented_example_is_the_fixture_package_code():
-    documented = re.search(r"```python\n(.*?)```", DOC.read_text(), re.DOTALL).group(1)
+    section = README.read_text().split("### Write your own strategy", 1)[1]
+    documented = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
     assert documented == (FIXTURE / "raglab_example_strategy.py").read_text()
 
 

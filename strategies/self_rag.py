@@ -1,0 +1,131 @@
+"""Self-RAG, in spirit: draft from memory, retrieve only when the draft is judged unsupported, critique, answer.
+
+Retrieving for every question costs time and can distract a reader that already knows the answer.
+Self-RAG (Asai et al., 2023) trains a model to emit reflection tokens: whether to retrieve, whether each
+passage is relevant (IsREL), whether the answer is supported (IsSUP). With a base model the tokens are
+scored, not trained: the generator drafts a closed-book answer, then judges " yes"/" no" whether that
+draft needs a source; where it cannot decide, the draft's own mean token log-likelihood does (a low one
+is a guess, as FLARE reads it: Jiang et al., 2023). If retrieval is needed, each passage is critiqued for
+relevance (`lab.reranking`), an answer is written from the relevant ones, and the better supported of that
+answer and the draft is given. Every stage is always in the trace and says what it did or why it skipped.
+
+Cost: one short generation and one or two scored passes to decide; when retrieving, one search, one scored
+pass per critiqued passage, one generation and two support passes. Left out: the trained critic and
+generator, segment-by-segment generation and the beam over critique scores.
+"""
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lab.agent import support_prompt
+from lab.contracts import Answer, LabContext, Passage, Retrieval
+from lab.prompts import ANSWER_STOP, answer_prompt, closed_book_prompt
+from lab.reranking import relevance
+from lab.tracing import Trace
+
+YES_NO = (" yes", " no")
+_RETRIEVE_EXAMPLES = (
+    "Question: What is two plus two?\n"
+    "Draft answer: four\n"
+    "Needs a source: no\n\n"
+    "Question: In which year did the mayor of a small Welsh town open its library?\n"
+    "Draft answer: 1923\n"
+    "Needs a source: yes\n\n"
+)
+
+
+def retrieve_prompt(question: str, draft: str) -> str:
+    return _RETRIEVE_EXAMPLES + f"Question: {question.strip()}\nDraft answer: {draft}\nNeeds a source:"
+
+
+class SelfRAG:
+    name = "self-rag"
+    description = __doc__
+    stages = ("draft", "decide", "retrieve", "critique", "generate")
+
+    class Params(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+        decision_margin: float = Field(
+            1.0, ge=0.0, le=10.0, description="Nats by which yes or no must lead; closer, the draft's confidence decides."
+        )
+        min_confidence: float = Field(
+            -1.5, ge=-20.0, le=0.0, description="Mean token log-likelihood below which a draft is a guess to check."
+        )
+        critiqued: int = Field(5, ge=1, le=50, description="Retrieved passages critiqued for relevance, best first.")
+        threshold: float = Field(0.0, ge=-10.0, le=10.0, description="Log-odds of relevance a passage must exceed.")
+
+    def __init__(self, params: Params | None = None):
+        self.params = params or self.Params()
+
+    def retrieve(self, question: str, ctx: LabContext) -> Retrieval:
+        return self._retrieve(question, ctx)[0]
+
+    def answer(self, question: str, ctx: LabContext) -> Answer:
+        retrieval, draft = self._retrieve(question, ctx)
+        trace = retrieval.trace
+        with trace.stage("generate"):
+            if not retrieval.passages:
+                trace.note("chosen", "the draft: retrieval was judged unnecessary")
+                return Answer(self.name, draft, (), trace)
+            prompt = answer_prompt(question, retrieval.passages)
+            text = trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP))
+            evidence = retrieval.passages[:3]
+            support = {
+                candidate: _log_odds(ctx.generator.score(support_prompt(evidence, question, candidate), YES_NO))
+                for candidate in dict.fromkeys([text, draft])
+                if candidate
+            }
+            best = max(support, key=lambda candidate: (support[candidate], candidate == text)) if support else text
+            trace.note("support", {candidate: round(score, 2) for candidate, score in support.items()})
+            trace.note("chosen", "the answer from the passages" if best == text else "the draft, better supported")
+        return Answer(self.name, best, retrieval.passages, trace)
+
+    def _retrieve(self, question: str, ctx: LabContext) -> tuple[Retrieval, str]:
+        """The passages (none when the draft needs no source), and the closed-book draft."""
+        trace = Trace()
+        with trace.stage("draft"):
+            draft = trace.record(ctx.generator.generate(closed_book_prompt(question), stop=ANSWER_STOP))
+            trace.note("draft", draft)
+        with trace.stage("decide"):
+            needs = self._needs_retrieval(question, draft, ctx, trace)
+        passages: list[Passage] = []
+        with trace.stage("retrieve"):
+            if needs:
+                passages = ctx.kb.dense_search(ctx.embedder.embed(question), ctx.settings.top_k)
+                trace.note("retrieved", [p.doc_title for p in passages])
+            else:
+                trace.note("skipped", "the draft was judged supported without a source")
+        with trace.stage("critique"):
+            if passages:
+                critiqued = [(p, relevance(question, p, ctx.generator)) for p in passages[: self.params.critiqued]]
+                relevant = [p for p, grade in sorted(critiqued, key=lambda item: -item[1]) if grade > self.params.threshold]
+                trace.note("relevance", {p.doc_title: round(grade, 2) for p, grade in critiqued})
+                if not relevant:
+                    relevant = [passages[0]]
+                    trace.note("fallback", "no passage judged relevant; kept the retriever's first")
+                passages = relevant + passages[self.params.critiqued :]
+            else:
+                trace.note("skipped", "nothing retrieved to critique")
+        return Retrieval(tuple(passages), trace), draft
+
+    def _needs_retrieval(self, question: str, draft: str, ctx: LabContext, trace: Trace) -> bool:
+        if not draft:
+            trace.note("decision", "retrieve: the draft is empty")
+            return True
+        lead = _log_odds(ctx.generator.score(retrieve_prompt(question, draft), YES_NO))
+        trace.note("needs_source_log_odds", round(lead, 2))
+        if abs(lead) >= self.params.decision_margin:
+            trace.note("decision", f"{'retrieve' if lead > 0 else 'no retrieval'}: judged by the generator")
+            return lead > 0
+        tokens = max(ctx.generator.count_tokens(" " + draft), 1)
+        confidence = ctx.generator.score(closed_book_prompt(question), [" " + draft])[0] / tokens
+        trace.note("draft_confidence", round(confidence, 2))
+        needs = confidence < self.params.min_confidence
+        trace.note("decision", f"{'retrieve' if needs else 'no retrieval'}: the generator was undecided; "
+                               f"the draft's mean token log-likelihood decided")
+        return needs
+
+
+def _log_odds(scores: list[float]) -> float:
+    yes, no = scores
+    return yes - no
