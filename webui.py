@@ -11,20 +11,34 @@ from lab.models import load_embedder, resolve_placement
 from lab.settings import LabSettings
 
 
-@st.cache_resource
 def lab_settings() -> LabSettings:
+    """Read afresh on every run (environment and TOML file): cheap, and Settings-page changes apply at once."""
     return LabSettings()
 
 
 @st.cache_resource(show_spinner="Loading models and the knowledge base…")
+def _context(settings_json: str, kb_name: str) -> LabContext:
+    return build_context(LabSettings.model_validate_json(settings_json), kb_name)
+
+
 def cached_context(kb_name: str) -> LabContext:
-    return build_context(lab_settings(), kb_name)
+    """The loaded context for these settings and this KB, shared by every page and session of the process."""
+    return _context(lab_settings().model_dump_json(), kb_name)
+
+
+def forget_contexts() -> None:
+    """Drop loaded contexts after a KB changed, so the next question sees the new chunks."""
+    _context.clear()
 
 
 @st.cache_resource(show_spinner="Loading the embedder…")
-def cached_embedder():
-    settings = lab_settings()
+def _embedder(settings_json: str):
+    settings = LabSettings.model_validate_json(settings_json)
     return load_embedder(settings, resolve_placement(settings))
+
+
+def cached_embedder():
+    return _embedder(lab_settings().model_dump_json())
 
 
 def choose_knowledge_base(container=st) -> str | None:

@@ -9,7 +9,7 @@ from lab.ingestion import ingest_paths, preview_chunks
 from lab.knowledge_base import KnowledgeBase, KnowledgeBaseError, knowledge_base_names
 from lab.loaders import SUPPORTED_SUFFIXES, UnreadableFile, load_documents
 from lab.uploads import UploadRejected, save_upload
-from webui import cached_context, cached_embedder, lab_settings
+from webui import cached_embedder, forget_contexts, lab_settings
 
 st.set_page_config(page_title="RAG Lab · Corpus", layout="wide")
 st.title("Corpus")
@@ -69,4 +69,4 @@ if st.button("Ingest", type="primary", disabled=not (paths and kb_name)):
         )
         for failure in report.failures:
             st.warning(f"{failure.path}: {failure.reason}")
-        cached_context.clear()
+        forget_contexts()

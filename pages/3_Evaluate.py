@@ -11,7 +11,7 @@ from eval.scoring import ALL_METRICS, METRIC_GROUPS, UnknownMetric
 from lab.ingestion import DEMO_FILE
 from lab.uploads import UploadRejected, save_upload
 from strategies import available_strategies
-from webui import cached_context, choose_knowledge_base, lab_settings
+from webui import cached_context, choose_knowledge_base, forget_contexts, lab_settings
 
 st.set_page_config(page_title="RAG Lab · Evaluate", layout="wide")
 st.title("Evaluate")
@@ -75,7 +75,7 @@ if st.button("Run evaluation", type="primary", disabled=not (qa_path and kb_name
         if build_own:
             bar = st.progress(0.0, text="building the knowledge base")
             build_kb_from_qa_set(settings, kb_name, load_qa_set(qa_path), on_progress=lambda f, m: bar.progress(f, text=m))
-            cached_context.clear()
+            forget_contexts()
         run_with_progress(qa_path, kb_name, strategies, metrics, None)
     except (QASetError, UnknownMetric, ValueError) as error:
         st.error(str(error))

@@ -39,7 +39,6 @@ if saved:
     except ValueError as error:
         st.error(f"Not saved: {error}")
     else:
-        lab_settings.clear()
         st.success(f"Saved to {path}. Restart `raglab lab` for model changes to take effect.")
 
 if st.button("Test connection", disabled=not judge_url):

@@ -2,7 +2,11 @@
 
 import os
 
+import tempfile
+
 os.environ["HF_HUB_OFFLINE"] = "1"
+# A user's own ~/.raglab/settings.toml must not change what the tests see.
+os.environ["RAGLAB_SETTINGS_FILE"] = os.path.join(tempfile.mkdtemp(prefix="raglab-settings-"), "settings.toml")
 
 import json
 from pathlib import Path

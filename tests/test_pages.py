@@ -11,7 +11,6 @@ PAGES = Path(__file__).resolve().parent.parent / "pages"
 @pytest.fixture
 def lab_env(monkeypatch, settings, demo_kb):
     monkeypatch.setenv("RAGLAB_HOME", str(settings.home))
-    monkeypatch.setenv("RAGLAB_SETTINGS_FILE", str(settings.home / "settings.toml"))
     return settings
 
 
@@ -34,12 +33,13 @@ def test_compare_returns_one_answer_column_per_chosen_strategy(lab_env):
     assert not app.error
 
 
-def test_settings_are_saved_to_the_settings_file(lab_env):
+def test_settings_are_saved_to_the_settings_file(lab_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("RAGLAB_SETTINGS_FILE", str(tmp_path / "settings.toml"))
     app = page("6_Settings.py").run()
     app.number_input[0].set_value(7)
     app.button[0].click().run()
     assert not app.exception
-    assert "top_k = 7" in (lab_env.home / "settings.toml").read_text()
+    assert "top_k = 7" in (tmp_path / "settings.toml").read_text()
 
 
 def test_an_unreachable_judge_endpoint_is_reported_by_test_connection(lab_env):

@@ -14,6 +14,7 @@ def test_defaults_are_the_embedded_models_on_the_automatic_device(monkeypatch, t
 
 def test_the_environment_overrides_the_toml_file(monkeypatch, tmp_path):
     (tmp_path / "settings.toml").write_text('top_k = 7\nchunker = "semantic"\n')
+    monkeypatch.delenv("RAGLAB_SETTINGS_FILE")
     monkeypatch.setenv("RAGLAB_HOME", str(tmp_path))
     monkeypatch.setenv("RAGLAB_TOP_K", "3")
     settings = LabSettings()
