@@ -5,7 +5,7 @@ import streamlit as st
 
 from lab.context import build_context
 from lab.contracts import LabContext
-from lab.ingestion import ensure_demo_kb
+from lab.ingestion import DEMO_KB, ensure_demo_kb
 from lab.knowledge_base import knowledge_base_names
 from lab.models import load_embedder, resolve_placement
 from lab.settings import LabSettings
@@ -53,4 +53,5 @@ def choose_knowledge_base(container=st) -> str | None:
     if not names:
         st.info("No knowledge base yet. Create one on the Corpus page or run `raglab ingest PATH --kb NAME`.")
         return None
-    return container.selectbox("Knowledge base", names, key="kb")
+    opening = names.index(DEMO_KB) if DEMO_KB in names else 0
+    return container.selectbox("Knowledge base", names, index=opening, key="kb")

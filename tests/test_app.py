@@ -13,6 +13,7 @@ def test_home_page_answers_a_question_with_passages_and_stages(monkeypatch, sett
     monkeypatch.setenv("RAGLAB_HOME", str(settings.home))
     app = AppTest.from_file(str(REPO_ROOT / "Home.py"), default_timeout=300).run()
     assert not app.exception
+    app.selectbox(key="kb").set_value("demo").run()
     app.text_input[0].input(QUESTION)
     app.button[0].click().run()
     assert not app.exception

@@ -18,13 +18,18 @@ def page(name: str) -> AppTest:
     return AppTest.from_file(str(PAGES / name), default_timeout=600)
 
 
+def on_demo(app: AppTest) -> AppTest:
+    """Other tests leave knowledge bases in the session home: pick the demo explicitly."""
+    return app.selectbox(key="kb").set_value("demo").run()
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in PAGES.glob("*.py")))
 def test_every_page_renders_without_exceptions(lab_env, name):
     assert not page(name).run().exception
 
 
 def test_compare_returns_one_answer_column_per_chosen_strategy(lab_env):
-    app = page("2_Compare.py").run()
+    app = on_demo(page("2_Compare.py").run())
     app.multiselect[0].set_value(["no-retrieval", "traditional"])
     app.text_input[0].input("Who directed the film Ed Wood?")
     app.button[0].click().run()
@@ -51,7 +56,7 @@ def test_an_unreachable_judge_endpoint_is_reported_by_test_connection(lab_env):
 
 
 def test_searching_an_entity_shows_its_neighbourhood_and_the_chunks_that_mention_it(lab_env):
-    app = page("5_Graph.py").run()
+    app = on_demo(page("5_Graph.py").run())
     app.text_input[0].input("Scott Derrickson").run()
     assert not app.exception
     assert "Scott Derrickson" in [h.value for h in app.subheader]
