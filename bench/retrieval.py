@@ -9,9 +9,10 @@ passage with a gold title (0 when none of the 10 has one). top_k is raised to 10
 Strategies come from the registry, plugins and later additions included. By default every strategy
 runs in full (`answer`), so latency is end to end. With --no-generate, strategies that offer
 `retrieve` (lab/contracts.py `RetrievingStrategy`) skip the final generation, which recall does not
-need; the others still run `answer`. A strategy that returns no passages (no-retrieval) is skipped
-after its first question, and one that raises is reported by name while the rest go on. Generated
-answers are scored against the gold answer by exact match and token F1 after SQuAD normalization
+need; the others still run `answer`. A strategy without `retrieve` that returns no passages
+(no-retrieval) is skipped after its first question; one that retrieves selectively (self-rag) scores 0
+where it did not. One that raises is reported by name while the rest go on. Generated answers are
+scored against the gold answer by exact match and token F1 after SQuAD normalization
 (`eval/answer_metrics.py`).
 
     .venv/bin/python bench/retrieval.py [--strategies bm25,hybrid] [--no-generate] [--questions 20]
@@ -68,7 +69,7 @@ def bench_strategy(name: str, records: list[dict], ctx: LabContext, generate: bo
             passages, ms, text = run_one(strategy, check_question(record["question"]), ctx, generate)
         except Exception as error:  # one failing strategy is reported by name; the others go on
             return f"failed on question {position + 1}: {type(error).__name__}: {error}"
-        if position == 0 and not passages:
+        if position == 0 and not passages and not isinstance(strategy, RetrievingStrategy):
             return "returns no passages (does not retrieve)"
         row = {"type": record["type"], "rr": reciprocal_rank(passages, gold), "ms": ms}
         row.update({f"r@{k}": recall_at(passages, gold, k) for k in CUTOFFS})
