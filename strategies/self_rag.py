@@ -4,8 +4,10 @@ Retrieving for every question costs time and can distract a reader that already 
 Self-RAG (Asai et al., 2023) trains a model to emit reflection tokens: whether to retrieve, whether each
 passage is relevant (IsREL), whether the answer is supported (IsSUP). With a base model the tokens are
 scored, not trained: the generator drafts a closed-book answer, then judges " yes"/" no" whether that
-draft needs a source; where it cannot decide, the draft's own mean token log-likelihood does (a low one
-is a guess, as FLARE reads it: Jiang et al., 2023). If retrieval is needed, each passage is critiqued for
+draft needs a source; where it cannot decide (a tie, or a lead under `decision_margin`), the draft's own
+mean token log-likelihood does (a low one is a guess, as FLARE reads it: Jiang et al., 2023). The margin
+is 0 by default: a greedy draft's mean log-likelihood is high almost by construction, so as the fallback
+it would seldom retrieve, while the 270M judge leans, weakly, towards "needs a source" on factual questions. If retrieval is needed, each passage is critiqued for
 relevance (`lab.reranking`), an answer is written from the relevant ones, and the better supported of that
 answer and the draft is given. Every stage is always in the trace and says what it did or why it skipped.
 
@@ -46,7 +48,7 @@ class SelfRAG:
         model_config = ConfigDict(extra="forbid")
 
         decision_margin: float = Field(
-            1.0, ge=0.0, le=10.0, description="Nats by which yes or no must lead; closer, the draft's confidence decides."
+            0.0, ge=0.0, le=10.0, description="Nats by which yes or no must lead; closer, the draft's confidence decides."
         )
         min_confidence: float = Field(
             -1.5, ge=-20.0, le=0.0, description="Mean token log-likelihood below which a draft is a guess to check."
