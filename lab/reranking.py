@@ -16,8 +16,9 @@ from dataclasses import replace
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from lab.contracts import Passage
+from lab.contracts import LabContext, Passage, Retrieval
 from lab.generation import Generator
+from lab.tracing import Trace
 
 RELEVANCE_CHOICES = (" yes", " no")
 
@@ -59,3 +60,11 @@ def rerank(question: str, passages: Sequence[Passage], generator: Generator, top
     """The top_k passages by judged relevance, each carrying its log-odds; ties keep the retriever's order."""
     judged = [replace(passage, score=relevance(question, passage, generator)) for passage in passages]
     return sorted(judged, key=lambda passage: -passage.score)[:top_k]
+
+
+def finish_retrieval(question: str, passages: Sequence[Passage], trace: Trace, params: RerankParams, ctx: LabContext) -> Retrieval:
+    """Close a strategy's retrieval: rerank in a stage of its own when its parameters ask for it."""
+    if params.rerank:
+        with trace.stage("rerank"):
+            passages = rerank(question, passages, ctx.generator, ctx.settings.top_k)
+    return Retrieval(tuple(passages), trace)

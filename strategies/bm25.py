@@ -7,7 +7,7 @@ Cost: one inverted-index lookup, one generation; no embedding at query time.
 
 from lab.contracts import Answer, LabContext, Retrieval
 from lab.reading import generate_answer
-from lab.reranking import RerankParams, rerank
+from lab.reranking import RerankParams, finish_retrieval
 from lab.tracing import Trace
 
 
@@ -27,10 +27,7 @@ class BM25RAG:
         trace = Trace()
         with trace.stage("retrieve"):
             passages = ctx.kb.keyword_search(question, self.params.candidates(ctx.settings.top_k))
-        if self.params.rerank:
-            with trace.stage("rerank"):
-                passages = rerank(question, passages, ctx.generator, ctx.settings.top_k)
-        return Retrieval(tuple(passages), trace)
+        return finish_retrieval(question, passages, trace, self.params, ctx)
 
     def answer(self, question: str, ctx: LabContext) -> Answer:
         return generate_answer(self.name, question, self.retrieve(question, ctx), ctx)

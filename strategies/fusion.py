@@ -14,7 +14,7 @@ from pydantic import Field
 from lab.contracts import Answer, LabContext, Retrieval
 from lab.fusion import RRF_K, reciprocal_rank_fusion
 from lab.reading import generate_answer
-from lab.reranking import RerankParams, rerank
+from lab.reranking import RerankParams, finish_retrieval
 from lab.tracing import Trace
 
 QUERY_STYLES = (
@@ -83,10 +83,7 @@ class RAGFusion:
             rankings = [ctx.kb.dense_search(vector, max(self.params.depth, keep)) for vector in vectors]
         with trace.stage("fuse"):
             passages = reciprocal_rank_fusion(rankings, limit=keep, k=self.params.rrf_k)
-        if self.params.rerank:
-            with trace.stage("rerank"):
-                passages = rerank(question, passages, ctx.generator, ctx.settings.top_k)
-        return Retrieval(tuple(passages), trace)
+        return finish_retrieval(question, passages, trace, self.params, ctx)
 
     def answer(self, question: str, ctx: LabContext) -> Answer:
         return generate_answer(self.name, question, self.retrieve(question, ctx), ctx)

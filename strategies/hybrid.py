@@ -11,7 +11,7 @@ from pydantic import Field
 from lab.contracts import Answer, LabContext, Retrieval
 from lab.fusion import RRF_K, reciprocal_rank_fusion
 from lab.reading import generate_answer
-from lab.reranking import RerankParams, rerank
+from lab.reranking import RerankParams, finish_retrieval
 from lab.tracing import Trace
 
 
@@ -40,10 +40,7 @@ class HybridRAG:
             keyword = ctx.kb.keyword_search(question, depth)
         with trace.stage("fuse"):
             passages = reciprocal_rank_fusion([dense, keyword], limit=keep, k=self.params.rrf_k)
-        if self.params.rerank:
-            with trace.stage("rerank"):
-                passages = rerank(question, passages, ctx.generator, ctx.settings.top_k)
-        return Retrieval(tuple(passages), trace)
+        return finish_retrieval(question, passages, trace, self.params, ctx)
 
     def answer(self, question: str, ctx: LabContext) -> Answer:
         return generate_answer(self.name, question, self.retrieve(question, ctx), ctx)

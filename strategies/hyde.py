@@ -14,7 +14,7 @@ from pydantic import Field
 
 from lab.contracts import Answer, LabContext, Retrieval
 from lab.reading import generate_answer
-from lab.reranking import RerankParams, rerank
+from lab.reranking import RerankParams, finish_retrieval
 from lab.tracing import Trace
 
 DRAFT_EXAMPLES = (
@@ -75,10 +75,7 @@ class HyDE:
             query_vector = (query_vector / np.linalg.norm(query_vector)).astype(np.float32)
         with trace.stage("retrieve"):
             passages = ctx.kb.dense_search(query_vector, self.params.candidates(ctx.settings.top_k))
-        if self.params.rerank:
-            with trace.stage("rerank"):
-                passages = rerank(question, passages, ctx.generator, ctx.settings.top_k)
-        return Retrieval(tuple(passages), trace)
+        return finish_retrieval(question, passages, trace, self.params, ctx)
 
     def answer(self, question: str, ctx: LabContext) -> Answer:
         return generate_answer(self.name, question, self.retrieve(question, ctx), ctx)

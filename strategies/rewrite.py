@@ -12,7 +12,7 @@ from pydantic import Field
 
 from lab.contracts import Answer, LabContext, Retrieval
 from lab.reading import generate_answer
-from lab.reranking import RerankParams, rerank
+from lab.reranking import RerankParams, finish_retrieval
 from lab.tracing import Trace
 
 _EXAMPLES = (
@@ -53,10 +53,7 @@ class RewriteRetrieveRead:
             query_vector = ctx.embedder.embed(query)
         with trace.stage("retrieve"):
             passages = ctx.kb.dense_search(query_vector, self.params.candidates(ctx.settings.top_k))
-        if self.params.rerank:
-            with trace.stage("rerank"):
-                passages = rerank(question, passages, ctx.generator, ctx.settings.top_k)
-        return Retrieval(tuple(passages), trace)
+        return finish_retrieval(question, passages, trace, self.params, ctx)
 
     def answer(self, question: str, ctx: LabContext) -> Answer:
         return generate_answer(self.name, question, self.retrieve(question, ctx), ctx)
