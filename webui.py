@@ -16,7 +16,7 @@ def lab_settings() -> LabSettings:
     return LabSettings()
 
 
-@st.cache_resource(show_spinner="Loading models and the knowledge base…")
+@st.cache_resource(show_spinner="Loading models and the knowledge base…", max_entries=3)
 def _context(settings_json: str, kb_name: str) -> LabContext:
     return build_context(LabSettings.model_validate_json(settings_json), kb_name)
 

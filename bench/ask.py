@@ -52,7 +52,8 @@ def raw_seconds(ctx, question: str) -> float:
     ctx.kb._dense._index.search(vector, ctx.settings.top_k)
     searched = time.perf_counter() - started
     passages = ctx.kb.dense_search(vector[0], ctx.settings.top_k)
-    inputs = ctx.generator.tokenizer(answer_prompt(question, passages), return_tensors="pt").to(ctx.generator.device)
+    prompt = answer_prompt(question, passages, ctx.settings.answer_template)
+    inputs = ctx.generator.tokenizer(prompt, return_tensors="pt").to(ctx.generator.device)
     started = time.perf_counter()
     with torch.inference_mode():
         ctx.generator.model.generate(

@@ -545,7 +545,7 @@ class Agent:
         with run.trace.stage("generate") as stage:
             started = time.perf_counter()
             tokens = min(self.params.answer_tokens, self.params.max_generated_tokens - run.generated_tokens)
-            prompt = answer_prompt(run.question, run.passages)
+            prompt = answer_prompt(run.question, run.passages, self.ctx.settings.answer_template)
             text = run.trace.record(self.ctx.generator.generate(prompt, stop=ANSWER_STOP, max_new_tokens=max(tokens, 1)))
             step = Step(len(run.steps) + 1, "answer", "Answer from the best passages.", observation=text,
                         ms=(time.perf_counter() - started) * 1000)

@@ -46,6 +46,11 @@ def ensure_demo_kb(settings: LabSettings, on_progress: ProgressCallback = _no_pr
     return DEMO_KB
 
 
+def demo_kb_missing(settings: LabSettings, kb_name: str) -> bool:
+    """Whether `kb_name` names the bundled demo before it is built: the CLI then builds it on first use."""
+    return kb_name == DEMO_KB and DEMO_KB not in knowledge_base_names(settings.home)
+
+
 def preview_chunks(settings: LabSettings, text: str, chunker_name: str, embedder: Embedder) -> list[str]:
     """The chunks a chunker would make of one sample text, before anything is ingested."""
     chunker = make_chunker(

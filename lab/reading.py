@@ -12,5 +12,6 @@ def generate_answer(strategy: str, question: str, retrieval: Retrieval, ctx: Lab
     """Answer from the retrieved passages in a stage named "generate", on the retrieval's trace."""
     trace = retrieval.trace
     with trace.stage("generate"):
-        text = trace.record(ctx.generator.generate(answer_prompt(question, retrieval.passages), stop=ANSWER_STOP))
+        prompt = answer_prompt(question, retrieval.passages, ctx.settings.answer_template)
+        text = trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP))
     return Answer(strategy, text, retrieval.passages, trace)

@@ -7,8 +7,15 @@ and the TOML file `settings.toml` in the lab home (or the file named by `RAGLAB_
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from lab.prompts import (
+    DEFAULT_ANSWER_TEMPLATE,
+    DEFAULT_CLOSED_BOOK_TEMPLATE,
+    TEMPLATE_PLACEHOLDERS,
+    missing_placeholders,
+)
 
 EMBEDDED_GENERATOR = "embedded:gemma-3-270m"
 EMBEDDED_EMBEDDER = "embedded:all-MiniLM-L6-v2"
@@ -44,6 +51,15 @@ class LabSettings(BaseSettings):
     embed_batch_size: int = Field(64, ge=1, le=4096)
     max_upload_mb: int = Field(50, ge=1, le=10_000, description="Largest file the web lab accepts as an upload.")
     seed: int = Field(0, ge=0, description="Seeds torch for a run and the bootstrap of its report.")
+    answer_template: str = Field(
+        DEFAULT_ANSWER_TEMPLATE,
+        description="Prompt every retrieving strategy answers from; {passages} and {question} mark the text. "
+        "Generation stops at the end of the line, so the template should end where the answer begins.",
+    )
+    closed_book_template: str = Field(
+        DEFAULT_CLOSED_BOOK_TEMPLATE,
+        description="Prompt for answering without passages (no-retrieval, Self-RAG's draft); {question} marks the text.",
+    )
     judge_url: str | None = Field(
         None,
         description="OpenAI-compatible endpoint (vLLM, TGI, Ollama, llama.cpp, hosted) judging the LLM metrics; "
@@ -55,6 +71,17 @@ class LabSettings(BaseSettings):
     )
     judge_max_new_tokens: int = Field(256, ge=16, le=8192, description="Token budget of one judge completion.")
     judge_timeout_s: float = Field(120.0, gt=0, description="Seconds one LLM metric may take on one item.")
+
+    @field_validator("answer_template", "closed_book_template")
+    @classmethod
+    def _has_placeholders(cls, template: str, info) -> str:
+        missing = missing_placeholders(template, TEMPLATE_PLACEHOLDERS[info.field_name])
+        if missing:
+            raise ValueError(
+                f"the {info.field_name.replace('_', ' ')} lacks {' and '.join(missing)}; put each where that text "
+                "belongs (see the default on the Settings page)"
+            )
+        return template
 
     @classmethod
     def settings_customise_sources(

@@ -1,9 +1,10 @@
-"""Settings: models, device, retrieval and the judge endpoint, saved to the lab's settings file."""
+"""Settings: models, device, retrieval, prompt templates and the judge endpoint, saved to the settings file."""
 
 import streamlit as st
 
 from eval.judges import JudgeUnavailable, probe_endpoint
 from lab.chunking import CHUNKER_NAMES
+from lab.prompts import DEFAULT_ANSWER_TEMPLATE, DEFAULT_CLOSED_BOOK_TEMPLATE
 from lab.settings import EMBEDDED_EMBEDDER, EMBEDDED_GENERATOR, save_settings
 from webui import lab_settings
 
@@ -22,6 +23,14 @@ with st.form("settings"):
     top_k = st.number_input("Passages per answer (top-k)", 1, 100, settings.top_k)
     chunker = st.selectbox("Default chunker", CHUNKER_NAMES, index=CHUNKER_NAMES.index(settings.chunker))
     max_new_tokens = st.number_input("Answer length budget (tokens)", 1, 4096, settings.max_new_tokens)
+    st.subheader("Prompt templates")
+    st.caption(
+        "Completion-style: the model continues the text and stops at the end of the line, so end the template "
+        "where the answer begins. `{passages}` and `{question}` mark where the text goes."
+    )
+    answer_template = st.text_area("Answer from passages", settings.answer_template, height=180)
+    closed_book_template = st.text_area("Answer without passages", settings.closed_book_template, height=110)
+    restore_prompts = st.checkbox("Restore the default prompt templates on save")
     st.subheader("Judge for LLM metrics (OpenAI-compatible endpoint; empty = the embedded generator)")
     judge_url = st.text_input("Endpoint URL", settings.judge_url or "", placeholder="http://localhost:8000/v1")
     judge_model = st.text_input("Model name", settings.judge_model)
@@ -33,13 +42,15 @@ if saved:
         "generator": generator, "embedder": embedder, "device": device, "top_k": int(top_k), "chunker": chunker,
         "max_new_tokens": int(max_new_tokens), "judge_url": judge_url or None, "judge_model": judge_model,
         "judge_api_key_env": judge_key_env,
+        "answer_template": DEFAULT_ANSWER_TEMPLATE if restore_prompts else answer_template,
+        "closed_book_template": DEFAULT_CLOSED_BOOK_TEMPLATE if restore_prompts else closed_book_template,
     }
     try:
         path = save_settings(settings, fields)
     except ValueError as error:
         st.error(f"Not saved: {error}")
     else:
-        st.success(f"Saved to {path}. Restart `raglab lab` for model changes to take effect.")
+        st.success(f"Saved to {path}. The next question uses these settings.")
 
 if st.button("Test connection", disabled=not judge_url):
     try:

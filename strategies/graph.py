@@ -67,7 +67,7 @@ class GraphRAG:
         retrieval, chains = self._walk(question, ctx)
         trace = retrieval.trace
         with trace.stage("generate"):
-            prompt = graph_prompt(question, retrieval.passages, chains)
+            prompt = graph_prompt(question, retrieval.passages, chains, ctx.settings.answer_template)
             text = trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP))
         return Answer(self.name, text, retrieval.passages, trace)
 
@@ -222,10 +222,6 @@ def relation_chains(
     return [graph.chain(path) for path in ranked[:limit]]
 
 
-def graph_prompt(question: str, passages: Sequence[Passage], chains: Sequence[str]) -> str:
-    """The shared answer prompt with the relation chains on a line before the question."""
-    prompt = answer_prompt(question, passages)
-    if not chains:
-        return prompt
-    head, marker, tail = prompt.rpartition("\nQuestion: ")
-    return f"{head}\nRelations: {'; '.join(chains)}{marker}{tail}"
+def graph_prompt(question: str, passages: Sequence[Passage], chains: Sequence[str], template: str) -> str:
+    """The shared answer prompt with the relation chains on a line after the passages."""
+    return answer_prompt(question, passages, template, notes=[f"Relations: {'; '.join(chains)}"] if chains else ())

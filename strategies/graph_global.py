@@ -64,7 +64,10 @@ class GraphGlobalRAG:
             partial = [trace.record(ctx.generator.generate(map_prompt(question, c), stop=ANSWER_STOP)) for c in chosen]
             trace.note("partial_answers", partial)
         with trace.stage("reduce"):
-            prompt = reduce_prompt(question, partial) if chosen else answer_prompt(question, passages)
+            prompt = (
+                reduce_prompt(question, partial) if chosen
+                else answer_prompt(question, passages, ctx.settings.answer_template)
+            )
             text = trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP))
         return Answer(self.name, text, tuple(passages), trace)
 

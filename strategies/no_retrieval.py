@@ -25,5 +25,6 @@ class NoRetrieval:
     def answer(self, question: str, ctx: LabContext) -> Answer:
         trace = Trace()
         with trace.stage("generate"):
-            text = trace.record(ctx.generator.generate(closed_book_prompt(question), stop=ANSWER_STOP))
+            prompt = closed_book_prompt(question, ctx.settings.closed_book_template)
+            text = trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP))
         return Answer(self.name, text, (), trace)

@@ -69,7 +69,7 @@ class SelfRAG:
             if not retrieval.passages:
                 trace.note("chosen", "the draft: retrieval was judged unnecessary")
                 return Answer(self.name, draft, (), trace)
-            prompt = answer_prompt(question, retrieval.passages)
+            prompt = answer_prompt(question, retrieval.passages, ctx.settings.answer_template)
             text = trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP))
             evidence = retrieval.passages[:3]
             support = {
@@ -86,7 +86,8 @@ class SelfRAG:
         """The passages (none when the draft needs no source), and the closed-book draft."""
         trace = Trace()
         with trace.stage("draft"):
-            draft = trace.record(ctx.generator.generate(closed_book_prompt(question), stop=ANSWER_STOP))
+            prompt = closed_book_prompt(question, ctx.settings.closed_book_template)
+            draft = trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP))
             trace.note("draft", draft)
         with trace.stage("decide"):
             needs = self._needs_retrieval(question, draft, ctx, trace)
@@ -120,7 +121,8 @@ class SelfRAG:
             trace.note("decision", f"{'retrieve' if lead > 0 else 'no retrieval'}: judged by the generator")
             return lead > 0
         tokens = max(ctx.generator.count_tokens(" " + draft), 1)
-        confidence = ctx.generator.score(closed_book_prompt(question), [" " + draft])[0] / tokens
+        prompt = closed_book_prompt(question, ctx.settings.closed_book_template)
+        confidence = ctx.generator.score(prompt, [" " + draft])[0] / tokens
         trace.note("draft_confidence", round(confidence, 2))
         needs = confidence < self.params.min_confidence
         trace.note("decision", f"{'retrieve' if needs else 'no retrieval'}: the generator was undecided; "

@@ -18,19 +18,31 @@ def raglab(*args: str, home: Path) -> subprocess.CompletedProcess:
     return subprocess.run([*RAGLAB, *args], capture_output=True, text=True, env=env, timeout=600)
 
 
+QUESTION = "Were Scott Derrickson and Ed Wood of the same nationality?"
+
+
 @pytest.fixture(scope="module")
-def cli_home(tmp_path_factory) -> Path:
+def first_ask(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """`--kb demo` on a fresh lab home: the bundled demo KB is built on first use, then the question answered."""
     home = tmp_path_factory.mktemp("cli-home")
-    result = raglab("ingest", str(DEMO_FILE), "--kb", "demo", home=home)
+    result = raglab("ask", QUESTION, "--kb", "demo", "--json", home=home)
     assert result.returncode == 0, result.stderr
-    assert "199 documents" in result.stdout
-    return home
+    return home, result
 
 
-def test_ask_json_prints_the_answer_object_with_contexts_and_measured_stages(cli_home):
-    result = raglab("ask", "Were Scott Derrickson and Ed Wood of the same nationality?", "--kb", "demo", "--json", home=cli_home)
-    assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout)
+@pytest.fixture(scope="module")
+def cli_home(first_ask) -> Path:
+    return first_ask[0]
+
+
+def test_naming_the_demo_kb_on_a_fresh_home_builds_it_from_the_bundled_sample(first_ask):
+    home, result = first_ask
+    assert "first use: build demo from hotpotqa_dev_sample.json" in result.stderr
+    assert raglab("kbs", home=home).stdout.split() == ["demo"]
+
+
+def test_ask_json_prints_the_answer_object_with_contexts_and_measured_stages(first_ask):
+    answer = json.loads(first_ask[1].stdout)
     assert answer["strategy"] == "traditional" and isinstance(answer["answer"], str)
     assert answer["contexts"] and set(answer["contexts"][0]) == {"doc_title", "chunk_id", "score", "text"}
     assert [s["name"] for s in answer["trace"]["stages"]] == ["embed", "retrieve", "generate"]

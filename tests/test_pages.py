@@ -47,6 +47,22 @@ def test_settings_are_saved_to_the_settings_file(lab_env, monkeypatch, tmp_path)
     assert "top_k = 7" in (tmp_path / "settings.toml").read_text()
 
 
+def test_prompt_templates_are_edited_and_saved_and_a_broken_one_is_refused(lab_env, monkeypatch, tmp_path):
+    from lab.settings import LabSettings
+
+    monkeypatch.setenv("RAGLAB_SETTINGS_FILE", str(tmp_path / "settings.toml"))
+    app = page("6_Settings.py").run()
+    app.text_area[0].input("Context:\n{passages}\nQ: {question}\nA:")
+    app.button[0].click().run()
+    assert not app.exception and not app.error
+    assert LabSettings().answer_template == "Context:\n{passages}\nQ: {question}\nA:"
+
+    app.text_area[1].input("Answer this.")
+    app.button[0].click().run()
+    assert "closed book template lacks {question}" in app.error[0].value
+    assert LabSettings().closed_book_template != "Answer this."
+
+
 def test_an_unreachable_judge_endpoint_is_reported_by_test_connection(lab_env):
     app = page("6_Settings.py").run()
     app.text_input[2].input("http://127.0.0.1:9/v1")

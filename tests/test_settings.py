@@ -25,3 +25,18 @@ def test_an_out_of_range_value_names_the_field(monkeypatch, tmp_path):
     monkeypatch.setenv("RAGLAB_HOME", str(tmp_path))
     with pytest.raises(ValidationError, match="top_k"):
         LabSettings(top_k=0)
+
+
+def test_a_prompt_template_without_its_placeholder_is_refused_naming_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("RAGLAB_HOME", str(tmp_path))
+    with pytest.raises(ValidationError, match=r"answer template lacks \{passages\}"):
+        LabSettings(answer_template="Question: {question}\nAnswer:")
+
+
+def test_a_saved_prompt_template_reads_back_unchanged(monkeypatch, tmp_path):
+    from lab.settings import save_settings
+
+    monkeypatch.setenv("RAGLAB_SETTINGS_FILE", str(tmp_path / "settings.toml"))
+    template = 'Notes {"json": true}\n{passages}\n\nQ: {question}\nA:'
+    save_settings(LabSettings(), {"answer_template": template})
+    assert LabSettings().answer_template == template

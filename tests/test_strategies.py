@@ -110,6 +110,24 @@ def test_hybrid_keeps_a_passage_that_only_keyword_search_ranks_in_the_top_k(sett
     assert "Harbour ledger" in hybrid_titles and len(hybrid_titles) == top_k
 
 
+@pytest.mark.parametrize("name", ["traditional", "no-retrieval"])
+def test_the_prompt_templates_in_settings_are_what_the_generator_reads(name, demo_ctx, demo_questions):
+    from dataclasses import replace
+
+    from lab.prompts import answer_prompt, closed_book_prompt
+
+    settings = demo_ctx.settings.model_copy(
+        update={"answer_template": "Context:\n{passages}\nQ: {question}\nA:", "closed_book_template": "Q: {question}\nA:"}
+    )
+    question = demo_questions[0]["question"]
+    answer = get_strategy(name).answer(question, replace(demo_ctx, settings=settings))
+    prompt = (
+        answer_prompt(question, answer.passages, settings.answer_template) if answer.passages
+        else closed_book_prompt(question, settings.closed_book_template)
+    )
+    assert answer.trace.llm_calls[-1].prompt_tokens == len(demo_ctx.generator.tokenizer(prompt).input_ids)
+
+
 def test_an_unknown_strategy_is_refused_with_the_known_names():
     with pytest.raises(UnknownStrategy, match=r"No strategy 'hyed'; known: no-retrieval, traditional, bm25"):
         get_strategy("hyed")
