@@ -1,10 +1,11 @@
 """Rerank: retrieve a wide dense pool, let the generator judge each passage, keep the top-k.
 
 Retrieve-then-rerank (Nogueira and Cho, 2019): a cheap retriever casts a wide net and a model that
-reads passage and question together picks the best. Here the judge is the generator scoring " yes"
-against " no" after "Relevant:" (`lab/reranking.py`), since no cross-encoder is available offline;
-any other strategy can add the same stage with `rerank=True`. Cost: one embedding, one search, one
-forward pass per pooled passage (20 by default), one generation.
+reads passage and question together picks the best. Here the judge is the generator, since no
+cross-encoder is available offline: a passage ranks by how likely the question is after it (UPR,
+Sachan et al., 2022; `lab/reranking.py`). Any other strategy can add the same stage with
+`rerank=True`. Cost: one embedding, one search, one forward pass per pooled passage (20 by default),
+one generation.
 """
 
 from pydantic import BaseModel, ConfigDict, Field

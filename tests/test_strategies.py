@@ -15,7 +15,7 @@ from lab.contracts import Passage, RetrievingStrategy
 from lab.fusion import reciprocal_rank_fusion
 from lab.knowledge_base import KnowledgeBase
 from lab.parameters import InvalidStrategyParams
-from lab.reranking import rerank
+from lab.reranking import relevance, rerank
 from lab.running import EmptyQuestion, compare
 from strategies import BUILT_IN, UnknownStrategy, available_strategies, get_strategy
 from tests.conftest import make_corpus_ctx
@@ -56,12 +56,19 @@ def test_reciprocal_rank_fusion_sums_one_over_k_plus_rank_across_lists():
     assert fused[2].score == pytest.approx(1 / 62)
 
 
-def test_the_generator_judge_ranks_the_answering_passage_above_an_unrelated_one(generator):
+def test_reranking_by_question_likelihood_puts_the_answering_passage_above_an_unrelated_one(generator):
     unrelated = passage(1, "Banana", "The banana is an elongated, edible fruit produced by plants of the genus Musa.")
     answering = passage(2, "Paris", "Paris is the capital and largest city of France, on the river Seine.")
     ranked = rerank("What is the capital of France?", [unrelated, answering], generator, top_k=2)
     assert [p.doc_title for p in ranked] == ["Paris", "Banana"]
     assert ranked[0].score > ranked[1].score
+
+
+def test_the_relevance_grade_favours_the_answering_passage(generator):
+    unrelated = passage(1, "Banana", "The banana is an elongated, edible fruit produced by plants of the genus Musa.")
+    answering = passage(2, "Paris", "Paris is the capital and largest city of France, on the river Seine.")
+    question = "What is the capital of France?"
+    assert relevance(question, answering, generator) > relevance(question, unrelated, generator)
 
 
 @pytest.mark.parametrize("name", FIRST_EIGHT)
