@@ -8,7 +8,7 @@ import math
 import plotly.graph_objects as go
 
 from eval.run_analysis import RunAnalysis
-from lab.charts import stage_color
+from lab.charts import stage_color, strategy_colors
 
 _MARGIN = dict(l=10, r=10, t=40, b=10)
 
@@ -16,11 +16,13 @@ _MARGIN = dict(l=10, r=10, t=40, b=10)
 def metric_means_chart(analysis: RunAnalysis) -> go.Figure:
     """Grouped bars: each metric's mean per strategy, with its 95% bootstrap interval as error bars."""
     figure = go.Figure()
+    colors = strategy_colors(analysis.strategies)
     for strategy in analysis.strategies:
         intervals = [analysis.intervals[strategy][m] for m in analysis.metrics]
         means = [i.mean if i.n else None for i in intervals]
         figure.add_bar(
             name=strategy,
+            marker_color=colors[strategy],
             x=analysis.metrics,
             y=means,
             error_y=dict(
@@ -45,10 +47,12 @@ def metric_means_chart(analysis: RunAnalysis) -> go.Figure:
 def paired_comparison_chart(analysis: RunAnalysis) -> go.Figure:
     """Per metric, each strategy's mean per-item difference from the baseline, its interval and p-value."""
     figure = go.Figure()
+    colors = strategy_colors(analysis.strategies)
     for strategy, by_metric in analysis.comparisons.items():
         rows = [(m, c) for m, c in by_metric.items() if c.n]
         figure.add_scatter(
             name=strategy,
+            marker_color=colors[strategy],
             mode="markers",
             y=[m for m, _ in rows],
             x=[c.mean_difference for _, c in rows],
@@ -102,12 +106,14 @@ def stage_latency_chart(analysis: RunAnalysis) -> go.Figure:
 def kv_cache_chart(analysis: RunAnalysis) -> go.Figure:
     """Every LLM call: measured KV-cache bytes against prompt tokens, one colour per strategy."""
     figure = go.Figure()
+    colors = strategy_colors(analysis.strategies)
     for strategy in analysis.strategies:
         calls = [c for r in analysis.results if r.strategy == strategy for c in r.trace.get("llm_calls", [])]
         calls = [c for c in calls if c.get("kv_bytes") is not None and not math.isnan(c["kv_bytes"])]
         figure.add_scatter(
             name=strategy,
             mode="markers",
+            marker_color=colors[strategy],
             x=[c["prompt_tokens"] for c in calls],
             y=[c["kv_bytes"] / 1e6 for c in calls],
             customdata=[[c["stage"], c["new_tokens"]] for c in calls],

@@ -15,6 +15,13 @@ def stage_color(name: str) -> str:
     return _PALETTE[zlib.crc32(name.encode()) % len(_PALETTE)]
 
 
+def strategy_colors(names: list[str]) -> dict[str, str]:
+    """A distinct colour per strategy, in order, from a 24-colour palette: the default ten repeat,
+    and with all thirteen built-ins side by side two strategies would share a colour."""
+    palette = plotly.colors.qualitative.Dark24
+    return {name: palette[i % len(palette)] for i, name in enumerate(names)}
+
+
 def stage_latency_chart(answers: list[Answer]) -> go.Figure:
     """One horizontal bar per strategy, stacked by stage, so where the time goes is visible at a glance."""
     figure = go.Figure()
