@@ -54,6 +54,8 @@ def paired_comparison_chart(analysis: RunAnalysis) -> go.Figure:
             name=strategy,
             marker_color=colors[strategy],
             mode="markers",
+            orientation="h",
+            offsetgroup=strategy,
             y=[m for m, _ in rows],
             x=[c.mean_difference for _, c in rows],
             error_x=dict(
@@ -69,7 +71,9 @@ def paired_comparison_chart(analysis: RunAnalysis) -> go.Figure:
     figure.update_layout(
         title=f"Paired difference from {analysis.baseline} (permutation p-value on hover)",
         xaxis_title=f"mean per-item difference from {analysis.baseline}",
-        height=140 + 28 * len(analysis.metrics),
+        scattermode="group",
+        yaxis=dict(autorange="reversed"),
+        height=140 + max(28, 10 * len(analysis.comparisons)) * len(analysis.metrics),
         margin=_MARGIN,
     )
     return figure
