@@ -49,7 +49,7 @@ def _tqdm_progress(description: str):
 
 def _context(settings, kb: str):
     from lab.context import build_context
-    from lab.ingestion import DEMO_FILE, demo_kb_missing, ingest_paths
+    from lab.ingestion import DEMO_FILE, build_demo_kb, demo_kb_missing
     from lab.knowledge_base import KnowledgeBaseError
     from lab.models import ModelLoadError
 
@@ -57,7 +57,7 @@ def _context(settings, kb: str):
         if demo_kb_missing(settings, kb):
             bar, update = _tqdm_progress(f"first use: build {kb} from {DEMO_FILE.name}")
             with bar:
-                ingest_paths(settings, kb, [DEMO_FILE], on_progress=update)
+                build_demo_kb(settings, on_progress=update)
         return build_context(settings, kb)
     except (KnowledgeBaseError, ModelLoadError) as error:
         _fail(str(error))

@@ -42,8 +42,12 @@ def ensure_demo_kb(settings: LabSettings, on_progress: ProgressCallback = _no_pr
     """Build the bundled HotpotQA demo KB when the lab home has no knowledge base at all."""
     if knowledge_base_names(settings.home):
         return None
-    ingest_paths(settings, DEMO_KB, [DEMO_FILE], on_progress=on_progress)
+    build_demo_kb(settings, on_progress)
     return DEMO_KB
+
+
+def build_demo_kb(settings: LabSettings, on_progress: ProgressCallback = _no_progress) -> IngestReport:
+    return ingest_paths(settings, DEMO_KB, [DEMO_FILE], on_progress=on_progress)
 
 
 def demo_kb_missing(settings: LabSettings, kb_name: str) -> bool:

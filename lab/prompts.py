@@ -14,15 +14,10 @@ from lab.contracts import Passage
 
 ANSWER_STOP = ("\n",)
 
-_EXAMPLE = (
-    "Passage 1 (Marie Curie): Marie Curie was a Polish-born physicist and chemist who lived in France.\n"
-    "Question: Which country was Marie Curie born in?\n"
-    "Answer: Poland\n\n"
-)
-DEFAULT_ANSWER_TEMPLATE = _EXAMPLE + "{passages}\nQuestion: {question}\nAnswer:"
-DEFAULT_CLOSED_BOOK_TEMPLATE = (
-    "Question: Which country was Marie Curie born in?\nAnswer: Poland\n\nQuestion: {question}\nAnswer:"
-)
+_WORKED_QUESTION = "Question: Which country was Marie Curie born in?\nAnswer: Poland\n\n"
+_WORKED_PASSAGE = "Passage 1 (Marie Curie): Marie Curie was a Polish-born physicist and chemist who lived in France.\n"
+DEFAULT_ANSWER_TEMPLATE = _WORKED_PASSAGE + _WORKED_QUESTION + "{passages}\nQuestion: {question}\nAnswer:"
+DEFAULT_CLOSED_BOOK_TEMPLATE = _WORKED_QUESTION + "Question: {question}\nAnswer:"
 TEMPLATE_PLACEHOLDERS = {"answer_template": ("{passages}", "{question}"), "closed_book_template": ("{question}",)}
 
 

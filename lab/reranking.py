@@ -28,15 +28,14 @@ from lab.tracing import Trace
 
 RELEVANCE_CHOICES = (" yes", " no")
 
-_QUESTION_EXAMPLE = (
-    "Passage (Marie Curie): Marie Curie was a Polish-born physicist who lived in France.\n"
-    "Question: Which country was Marie Curie born in?\n\n"
-)
-
-_EXAMPLES = (
+_WORKED_PAIR = (
     "Passage (Marie Curie): Marie Curie was a Polish-born physicist who lived in France.\n"
     "Question: Which country was Marie Curie born in?\n"
-    "Relevant: yes\n\n"
+)
+_QUESTION_EXAMPLE = _WORKED_PAIR + "\n"
+_EXAMPLES = (
+    _WORKED_PAIR
+    + "Relevant: yes\n\n"
     "Passage (Eiffel Tower): The Eiffel Tower is a wrought-iron lattice tower in Paris.\n"
     "Question: Which country was Marie Curie born in?\n"
     "Relevant: no\n\n"

@@ -28,6 +28,10 @@ def passage(chunk_id: int, title: str, text: str = "") -> Passage:
     return Passage(chunk_id, title, 0.0, text or title)
 
 
+UNRELATED = passage(1, "Banana", "The banana is an elongated, edible fruit produced by plants of the genus Musa.")
+ANSWERING = passage(2, "Paris", "Paris is the capital and largest city of France, on the river Seine.")
+
+
 def test_every_file_in_strategies_is_listed_in_the_registry():
     files = {path.stem for path in STRATEGIES_DIR.glob("*.py") if path.stem != "__init__"}
     listed = {cls.__module__.rsplit(".", 1)[-1] for cls in BUILT_IN}
@@ -57,18 +61,14 @@ def test_reciprocal_rank_fusion_sums_one_over_k_plus_rank_across_lists():
 
 
 def test_reranking_by_question_likelihood_puts_the_answering_passage_above_an_unrelated_one(generator):
-    unrelated = passage(1, "Banana", "The banana is an elongated, edible fruit produced by plants of the genus Musa.")
-    answering = passage(2, "Paris", "Paris is the capital and largest city of France, on the river Seine.")
-    ranked = rerank("What is the capital of France?", [unrelated, answering], generator, top_k=2)
+    ranked = rerank("What is the capital of France?", [UNRELATED, ANSWERING], generator, top_k=2)
     assert [p.doc_title for p in ranked] == ["Paris", "Banana"]
     assert ranked[0].score > ranked[1].score
 
 
 def test_the_relevance_grade_favours_the_answering_passage(generator):
-    unrelated = passage(1, "Banana", "The banana is an elongated, edible fruit produced by plants of the genus Musa.")
-    answering = passage(2, "Paris", "Paris is the capital and largest city of France, on the river Seine.")
     question = "What is the capital of France?"
-    assert relevance(question, answering, generator) > relevance(question, unrelated, generator)
+    assert relevance(question, ANSWERING, generator) > relevance(question, UNRELATED, generator)
 
 
 @pytest.mark.parametrize("name", FIRST_EIGHT)
