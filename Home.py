@@ -6,11 +6,11 @@ evaluate, report and explore the graph. Pages only display; the work is done by 
 
 import streamlit as st
 
-from lab.charts import stage_latency_chart
-from lab.highlighting import highlight_terms
-from lab.running import ask
+from app.charts import stage_latency_chart
+from app.highlighting import highlight_terms
+from app.running import ask
+from app.webui import cached_context, choose_knowledge_base
 from strategies import available_strategies
-from webui import cached_context, choose_knowledge_base
 
 st.set_page_config(page_title="RAG Lab", layout="wide")
 st.title("RAG Lab")

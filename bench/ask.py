@@ -4,7 +4,7 @@
   (from the converted-weights cache; the one-time GGUF conversion is reported when it happens);
 - warm load: loading them again inside an already-warm process;
 - stage breakdown of traditional RAG, averaged over the demo questions;
-- overhead: end-to-end `ask` time / the sum of the raw model and index calls it makes
+- overhead (on the transformers backend, whose raw calls it can make): end-to-end `ask` time / the sum of the raw model and index calls it makes
   (embedder.encode, faiss search, model.generate on the same prompt). Target <= 1.10.
 
     .venv/bin/python bench/ask.py [--questions 5]
@@ -21,19 +21,21 @@ from collections import defaultdict
 from pathlib import Path
 
 import lab  # noqa: F401
+from app.running import ask
 from lab.context import build_context
+from lab.core import LabSettings, resolve_placement
 from lab.ingestion import DEMO_FILE, ingest_paths
-from lab.models import load_embedder, load_generator, resolve_placement
-from lab.prompts import ANSWER_STOP, answer_prompt
-from lab.running import ask
-from lab.settings import LabSettings
+from lab.kb import load_embedder
+from lab.llm import ANSWER_STOP, answer_prompt, load_generator
 
 COLD_LOAD = """
 import time; started = time.perf_counter()
 import lab
-from lab.settings import LabSettings
-from lab.models import load_embedder, load_generator, resolve_placement
-s = LabSettings(); p = resolve_placement(s); load_generator(s, p); load_embedder(s, p)
+from lab.core import LabSettings
+from lab.kb import load_embedder
+from lab.llm import load_generator
+from lab.core import resolve_placement
+s = LabSettings(backend="transformers"); p = resolve_placement(s); load_generator(s, p); load_embedder(s, p)
 print(time.perf_counter() - started)
 """
 
@@ -68,7 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=5)
     args = parser.parse_args()
-    settings = LabSettings(home=Path(tempfile.mkdtemp(prefix="raglab-bench-")))
+    settings = LabSettings(home=Path(tempfile.mkdtemp(prefix="raglab-bench-")), backend="transformers")
 
     started = time.perf_counter()
     placement = resolve_placement(settings)

@@ -18,11 +18,10 @@ from pathlib import Path
 import lab  # noqa: F401
 import torch
 
+from app.running import ask
 from lab.context import build_context
+from lab.core import LabSettings, resolve_placement
 from lab.ingestion import DEMO_FILE, ingest_paths
-from lab.models import resolve_placement
-from lab.running import ask
-from lab.settings import LabSettings
 
 
 def random_init(generator_dir: Path, embedder_dir: Path) -> None:
@@ -45,7 +44,7 @@ def main() -> None:
         if args.random_init:
             random_init(args.generator, args.embedder)
         overrides = {"generator": str(args.generator), "embedder": str(args.embedder)}
-    settings = LabSettings(home=Path(tempfile.mkdtemp(prefix="raglab-gpu-")), **overrides)
+    settings = LabSettings(home=Path(tempfile.mkdtemp(prefix="raglab-gpu-")), backend="transformers", **overrides)
     placement = resolve_placement(settings)
     print(f"placement: {placement.device} {placement.dtype}; torch {torch.__version__}; "
           f"GPU: {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none'}")

@@ -13,14 +13,10 @@ import time
 from pathlib import Path
 
 import lab  # noqa: F401
-from lab.chunking import make_chunker
-from lab.entities import EntityExtractor
-from lab.entity_graph import EntityGraph
-from lab.graph_store import update_graph
+from lab.core import LabSettings, resolve_placement
+from lab.graph import EntityExtractor, EntityGraph, update_graph
 from lab.ingestion import DEMO_FILE
-from lab.knowledge_base import KnowledgeBase
-from lab.models import load_embedder, resolve_placement
-from lab.settings import LabSettings
+from lab.kb import KnowledgeBase, load_embedder, make_chunker
 
 TARGET_SECONDS = 30.0
 

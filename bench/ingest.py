@@ -13,11 +13,9 @@ import time
 from pathlib import Path
 
 import lab  # noqa: F401
-from lab.chunking import make_chunker
+from lab.core import LabSettings, resolve_placement
 from lab.ingestion import DEMO_FILE
-from lab.knowledge_base import KnowledgeBase, embedding_text
-from lab.models import load_embedder, resolve_placement
-from lab.settings import LabSettings
+from lab.kb import KnowledgeBase, embedding_text, load_embedder, make_chunker
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ passage with a gold title (0 when none of the 10 has one). top_k is raised to 10
 
 Strategies come from the registry, plugins and later additions included. By default every strategy
 runs in full (`answer`), so latency is end to end. With --no-generate, strategies that offer
-`retrieve` (lab/contracts.py `RetrievingStrategy`) skip the final generation, which recall does not
+`retrieve` (lab/context.py `RetrievingStrategy`) skip the final generation, which recall does not
 need; the others still run `answer`. A strategy without `retrieve` that returns no passages
 (no-retrieval) is skipped after its first question; one that retrieves selectively (self-rag) scores 0
 where it did not. One that raises is reported by name while the rest go on. Generated answers are
@@ -28,12 +28,11 @@ from collections import defaultdict
 from pathlib import Path
 
 import lab  # noqa: F401
+from app.running import check_question
 from eval.answer_metrics import exact_match, f1_score
-from lab.context import build_context
-from lab.contracts import LabContext, Passage, RetrievingStrategy
+from lab.context import LabContext, RetrievingStrategy, build_context
+from lab.core import LabSettings, Passage
 from lab.ingestion import DEMO_FILE, ingest_paths
-from lab.running import check_question
-from lab.settings import LabSettings
 from strategies import available_strategies, get_strategy
 
 CUTOFFS = (2, 5, 10)

@@ -12,20 +12,22 @@ import logging
 import secrets
 import sqlite3
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from eval.qa_sets import QASet
-from eval.run_store import RunRecord, RunStore, now
+from eval.concurrency import Baton, shared_context
+from eval.qa_sets import QAItem, QASet
+from eval.run_store import RETRIED_ERROR, RunRecord, RunStore, now
 from eval.scoring import LLM_METRICS, NON_LLM_METRICS, ItemScorer, resolve_metrics
-from lab.contracts import Answer, LabContext
-from lab.settings import EMBEDDED_GENERATOR, LabSettings
-from lab.tracing import Trace
+from lab.context import LabContext
+from lab.core import EMBEDDED_GENERATOR, Answer, LabSettings, Trace
 from strategies import get_strategy
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,8 @@ class EvalOutcome:
     computed: int
     errors: int
     judge_problem: str | None
+    unreachable: int = 0
+    """Answers that failed because the generator could not be reached: resuming the run retries them."""
 
 
 def new_run_id() -> str:
@@ -64,6 +68,7 @@ def evaluate(
     run_id: str | None = None,
     on_progress: Callable[[float, str], None] | None = None,
     on_start: Callable[[RunRecord, int], None] | None = None,
+    concurrency: int = 1,
 ) -> EvalOutcome:
     """Evaluate, or resume `run_id`; a resumed run keeps its own items, strategies and metrics.
 
@@ -71,6 +76,10 @@ def evaluate(
 
     `on_start(run, already_done)` is called once the run is stored, before any answer, so the caller
     can print the run id a user needs to resume.
+
+    With a generator that serves concurrent requests (a server backend), up to `concurrency` answers
+    are in flight at once (`eval.concurrency`); results are still stored one at a time, by this thread.
+    An in-process generator always runs one answer at a time.
     """
     progress = on_progress or (lambda fraction, message: None)
     metrics = resolve_metrics(",".join(metric_names))
@@ -83,18 +92,21 @@ def evaluate(
     scorer, judge_problem = _item_scorer(ctx, run, store)
     strategies = {name: get_strategy(name) for name in run.strategies}
     total = len(items) * len(strategies)
-    computed = errors = 0
+    pending = [(item, name) for item in items for name in strategies if (item.item_id, name) not in done]
+    computed = errors = unreachable = 0
+
+    def answer_and_score(item: QAItem, name: str, context: LabContext) -> tuple[Answer, dict]:
+        answer = _answer(strategies[name], name, item.question, context)
+        return answer, (scorer.score(item, answer) if answer.error is None else {})
+
+    workers = concurrency if ctx.generator.capabilities.concurrent else 1
     try:
-        for item in items:
-            for name, strategy in strategies.items():
-                if (item.item_id, name) in done:
-                    continue
-                progress((len(done) + computed) / total, f"{name} · {item.question[:40]}")
-                answer = _answer(strategy, name, item.question, ctx)
-                metrics = scorer.score(item, answer) if answer.error is None else {}
-                store.save_result(run.run_id, item.item_id, answer, metrics)
-                computed += 1
-                errors += answer.error is not None
+        for item, name, (answer, metrics) in _results(pending, answer_and_score, ctx, workers):
+            store.save_result(run.run_id, item.item_id, answer, metrics)
+            computed += 1
+            errors += answer.error is not None
+            unreachable += (answer.error or "").startswith(RETRIED_ERROR)
+            progress((len(done) + computed) / total, f"{name} · {item.question[:40]}")
     finally:
         if scorer.ragas_scorer is not None:
             scorer.ragas_scorer.close()
@@ -102,15 +114,41 @@ def evaluate(
         store.add_event(run.run_id, "judge_unavailable", scorer.judge_down)
         judge_problem = scorer.judge_down
     progress(1.0, f"{total} results stored")
-    return EvalOutcome(run.run_id, len(items), len(done), computed, errors, judge_problem)
+    return EvalOutcome(run.run_id, len(items), len(done), computed, errors, judge_problem, unreachable)
+
+
+def _results(
+    pending: list[tuple[QAItem, str]],
+    work: Callable[[QAItem, str, LabContext], tuple[Answer, dict]],
+    ctx: LabContext,
+    workers: int,
+) -> Iterator[tuple[QAItem, str, tuple[Answer, dict]]]:
+    """Each pending pair's result, in order when sequential, as they finish when concurrent."""
+    if workers <= 1:
+        for item, name in pending:
+            yield item, name, work(item, name, ctx)
+        return
+    baton = Baton()
+    shared = shared_context(ctx, baton)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(baton.run, partial(work, item, name, shared)): (item, name) for item, name in pending}
+        try:
+            for future in as_completed(futures):
+                item, name = futures[future]
+                yield item, name, future.result()
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 def _answer(strategy, name: str, question: str, ctx: LabContext) -> Answer:
     try:
-        return strategy.answer(question, ctx)
+        answer = strategy.answer(question, ctx)
     except Exception as error:  # one failing strategy is recorded, the run goes on
         log.warning("Strategy %s failed on %r: %s", name, question[:60], error)
-        return Answer(name, "", (), Trace(), error=f"{type(error).__name__}: {error}")
+        answer = Answer(name, "", (), Trace(), error=f"{type(error).__name__}: {error}")
+    answer.trace.generator = ctx.generator.describe()
+    return answer
 
 
 def _open_run(
@@ -178,7 +216,7 @@ def run_manifest(ctx: LabContext, qa_set: QASet, metrics: Sequence[str]) -> dict
     return {
         "settings": settings.model_dump(mode="json"),
         "seed": settings.seed,
-        "generator": {"id": ctx.generator.model_id, "sha256": _generator_sha256(settings)},
+        "generator": {**ctx.generator.describe(), "id": ctx.generator.model_id, "sha256": _generator_sha256(settings)},
         "embedder": {"id": ctx.embedder.model_id},
         "judge": judge_description(settings, ctx.generator.model_id) if set(metrics) & set(LLM_METRICS) else None,
         "device": str(ctx.generator.device),

@@ -17,8 +17,8 @@ from typing import Any
 from langchain_core.outputs import Generation, LLMResult
 from ragas.llms.base import BaseRagasLLM
 
-from lab.generation import Generator
-from lab.settings import LabSettings
+from lab.core import LabSettings
+from lab.llm import Generator
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lab.knowledge_base import IngestReport
-from lab.settings import LabSettings
+from lab.core import LabSettings
+from lab.kb import IngestReport
 
 ACCEPTED_FORMATS = (
     "HotpotQA JSON (a list of records with question, answer, supporting_facts, context), or JSONL/CSV with "

@@ -22,7 +22,7 @@ from ragas.embeddings.base import BaseRagasEmbeddings
 from ragas.run_config import RunConfig
 
 from eval.scoring import MetricValue
-from lab.embedding import Embedder
+from lab.kb import Embedder
 
 log = logging.getLogger(__name__)
 

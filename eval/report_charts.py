@@ -7,8 +7,8 @@ import math
 
 import plotly.graph_objects as go
 
+from eval.palette import stage_color, strategy_colors
 from eval.run_analysis import RunAnalysis
-from lab.charts import stage_color, strategy_colors
 
 _MARGIN = dict(l=10, r=10, t=40, b=10)
 

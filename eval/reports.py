@@ -43,9 +43,11 @@ def _number(value: float | None) -> str:
 
 def _header(analysis: RunAnalysis) -> list[str]:
     run = analysis.run
+    generator = run.manifest.get("generator", {})
+    served_by = " · ".join(str(generator[key]) for key in ("backend", "url") if generator.get(key))
     lines = [
         f"Run {run.run_id} · {run.created_at} · knowledge base {run.kb} · QA file {Path(run.qa_path).name} "
-        f"({len(analysis.items)} items) · generator {run.manifest.get('generator', {}).get('id')}",
+        f"({len(analysis.items)} items) · generator {generator.get('id')}" + (f" ({served_by})" if served_by else ""),
     ]
     for strategy in analysis.strategies:
         lines.append(

@@ -10,7 +10,12 @@ from dataclasses import dataclass
 
 from eval.qa_sets import QAItem
 from eval.run_store import RunRecord, RunStore, StoredResult
-from eval.statistics import Interval, PairedComparison, bootstrap_mean_interval, paired_comparison
+from eval.statistics import (
+    Interval,
+    PairedComparison,
+    bootstrap_mean_interval,
+    paired_comparison,
+)
 
 BASELINE = "traditional"
 

@@ -22,9 +22,11 @@ from typing import Any
 
 from eval.qa_sets import QAItem
 from eval.scoring import MetricValue
-from lab.contracts import Answer
+from lab.core import Answer
 
 BUSY_TIMEOUT_S = 60.0
+RETRIED_ERROR = "GeneratorUnavailable:"
+"""How a stored error starts when the generator was unreachable: such a result is tried again on resume."""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
@@ -198,12 +200,22 @@ class RunStore:
         return [QAItem(r[0], r[1], r[2], tuple(json.loads(r[3])), tuple(json.loads(r[4]))) for r in rows]
 
     def finished(self, run_id: str) -> set[tuple[str, str]]:
-        """(item id, strategy) pairs already stored, errors included: they are results too."""
-        return set(self._db.execute("SELECT item_id, strategy FROM results WHERE run_id = ?", (run_id,)).fetchall())
+        """(item id, strategy) pairs already stored, errors included: they are results too.
+
+        All but one kind: a result that failed because the generator could not be reached is stored
+        so a report shows it, and left out here so that resuming the run tries it again.
+        """
+        rows = self._db.execute(
+            "SELECT item_id, strategy FROM results WHERE run_id = ? AND (error IS NULL OR error NOT LIKE ?)",
+            (run_id, RETRIED_ERROR + "%"),
+        )
+        return set(rows.fetchall())
 
     def save_result(self, run_id: str, item_id: str, answer: Answer, metrics: dict[str, MetricValue]) -> None:
         key = (run_id, item_id, answer.strategy)
         with self._transaction() as db:
+            for table in ("results", "contexts", "metric_values"):
+                db.execute(f"DELETE FROM {table} WHERE run_id = ? AND item_id = ? AND strategy = ?", key)
             db.execute(
                 "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (*key, answer.text, answer.error, json.dumps(answer.trace.to_dict()), answer.trace.total_ms, now()),

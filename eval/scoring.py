@@ -12,8 +12,13 @@ from dataclasses import dataclass
 
 from eval.answer_metrics import exact_match, f1_score
 from eval.qa_sets import QAItem
-from eval.retrieval_metrics import ndcg_at_k, precision_at_k, recall_at_k, reciprocal_rank
-from lab.contracts import Answer
+from eval.retrieval_metrics import (
+    ndcg_at_k,
+    precision_at_k,
+    recall_at_k,
+    reciprocal_rank,
+)
+from lab.core import Answer
 
 log = logging.getLogger(__name__)
 

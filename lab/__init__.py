@@ -1,4 +1,5 @@
-"""RAG Lab core: settings, models, knowledge base, tracing and the CLI.
+"""RAG Lab's engine, in rooms: `core` (records, settings, tracing) at the bottom; `kb`, `graph` and `llm`
+above it; `context` and `ingestion` joining them; `agent` and `steps` on top. The app lives in `app/`.
 
 Importing the package makes the process offline and silent before any library that could
 phone home is imported: model hubs are not contacted, and no analytics leave the machine.

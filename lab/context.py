@@ -1,13 +1,60 @@
-"""`build_context`: load the models and open the knowledge base once, for every strategy to share."""
+"""What a strategy receives and what it must be: `LabContext`, the `Strategy` protocol, `build_context`.
+
+This module sits above the knowledge base, the graph and the LLM rooms because a context holds one of
+each; strategies, the agent and the shared steps import it, and nothing below it does.
+"""
 
 import logging
+from dataclasses import dataclass
+from typing import ClassVar, Protocol, runtime_checkable
 
-from lab.contracts import LabContext
-from lab.knowledge_base import KnowledgeBase, KnowledgeBaseError
-from lab.models import load_embedder, load_generator, resolve_placement
-from lab.settings import LabSettings
+from pydantic import BaseModel
+
+from lab.core.contracts import Answer, Retrieval
+from lab.core.placement import resolve_placement
+from lab.core.settings import LabSettings
+from lab.kb.embedding import Embedder, load_embedder
+from lab.kb.knowledge_base import KnowledgeBase, KnowledgeBaseError
+from lab.llm.backend import Generator
+from lab.llm.loading import load_generator
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LabContext:
+    """Everything a strategy may use, loaded once and shared by every strategy in a comparison."""
+
+    settings: LabSettings
+    generator: Generator
+    embedder: Embedder
+    kb: KnowledgeBase
+
+
+class Strategy(Protocol):
+    """One file under `strategies/`: a slug, a docstring saying idea, source and cost, typed parameters.
+
+    `Params` is a nested pydantic model whose fields carry defaults and ranges; the constructor takes
+    one (None means the defaults) and loads nothing heavy. `stages` names, in order, the stages the
+    trace of `answer` will hold with these parameters.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    Params: ClassVar[type[BaseModel]]
+    stages: tuple[str, ...]
+
+    def answer(self, question: str, ctx: LabContext) -> Answer: ...
+
+
+@runtime_checkable
+class RetrievingStrategy(Strategy, Protocol):
+    """A strategy whose passages can be had without generating the answer, as a retrieval bench wants.
+
+    `answer` is then `retrieve` followed by one generation over the passages (`lab.steps.reading`).
+    """
+
+    def retrieve(self, question: str, ctx: LabContext) -> Retrieval: ...
 
 
 def build_context(settings: LabSettings, kb_name: str) -> LabContext:

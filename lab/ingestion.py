@@ -1,15 +1,27 @@
-"""Ingest at the edge: load what ingest needs (the embedder; the generator only for the llm chunker)."""
+"""Ingest at the edge: load what ingest needs (the embedder; the generator only for the llm chunker).
+
+It sits above the knowledge base and the graph because it joins them: the KB writes chunks, then the
+entity graph reads their entities.
+"""
 
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-from lab.chunking import make_chunker
-from lab.embedding import Embedder
-from lab.entities import EntityExtractor
-from lab.knowledge_base import IngestReport, KnowledgeBase, ProgressCallback, _no_progress, knowledge_base_names
-from lab.models import load_embedder, load_generator, resolve_placement
-from lab.settings import LabSettings
+from lab.core.placement import resolve_placement
+from lab.core.settings import LabSettings
+from lab.graph.entities import EntityExtractor
+from lab.graph.graph_store import update_graph
+from lab.kb.chunking import make_chunker
+from lab.kb.embedding import Embedder, load_embedder
+from lab.kb.knowledge_base import (
+    IngestReport,
+    KnowledgeBase,
+    ProgressCallback,
+    _no_progress,
+    knowledge_base_names,
+)
+from lab.llm.loading import load_generator
 
 DEMO_KB = "demo"
 DEMO_FILE = Path(__file__).resolve().parent.parent / "datasets" / "hotpotqa_dev_sample.json"
@@ -32,7 +44,8 @@ def ingest_paths(
         )
         entities = EntityExtractor.load(settings.spacy_model)
         return kb.ingest(
-            paths, embedder, chunker, index_kind=settings.index_kind, on_progress=on_progress, entities=entities
+            paths, embedder, chunker, index_kind=settings.index_kind, on_progress=on_progress,
+            after_write=lambda path, progress: update_graph(path, entities, progress),
         )
     finally:
         kb.close()

@@ -4,12 +4,19 @@ from pathlib import Path
 
 import streamlit as st
 
-from lab.chunking import CHUNKER_NAMES
+from app.webui import cached_embedder, forget_contexts, lab_settings
 from lab.ingestion import ingest_paths, preview_chunks
-from lab.knowledge_base import KnowledgeBase, KnowledgeBaseError, knowledge_base_names
-from lab.loaders import SUPPORTED_SUFFIXES, UnreadableFile, load_documents
-from lab.uploads import UploadRejected, save_upload
-from webui import cached_embedder, forget_contexts, lab_settings
+from lab.kb import (
+    CHUNKER_NAMES,
+    SUPPORTED_SUFFIXES,
+    KnowledgeBase,
+    KnowledgeBaseError,
+    UnreadableFile,
+    UploadRejected,
+    knowledge_base_names,
+    load_documents,
+    save_upload,
+)
 
 st.set_page_config(page_title="RAG Lab · Corpus", layout="wide")
 st.title("Corpus")

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from lab.charts import kv_cache_chart, stage_latency_chart, stage_timeline
-from lab.highlighting import highlight_terms
-from lab.running import compare
+from app.charts import kv_cache_chart, stage_latency_chart, stage_timeline
+from app.rendering import decision_paths, generator_line
+from app.highlighting import highlight_terms
+from app.running import compare
+from app.webui import cached_context, choose_knowledge_base
 from strategies import available_strategies
-from webui import cached_context, choose_knowledge_base
 
 st.set_page_config(page_title="RAG Lab · Compare", layout="wide")
 st.title("Compare strategies")
@@ -25,6 +26,7 @@ if st.button("Compare", type="primary", disabled=not (kb_name and chosen)):
     bar = st.progress(0.0, text="starting")
     answers = compare(question, chosen, ctx, on_progress=lambda f, m: bar.progress(f, text=m))
     bar.empty()
+    st.caption(generator_line(ctx.generator.describe()))
     for column, answer in zip(st.columns(len(answers)), answers):
         with column:
             st.subheader(answer.strategy)
@@ -33,6 +35,8 @@ if st.button("Compare", type="primary", disabled=not (kb_name and chosen)):
                 continue
             st.markdown(f"**{answer.text or '(empty answer)'}**")
             st.caption(f"{answer.trace.total_ms / 1000:.1f} s · KV peak {answer.trace.kv_bytes_peak / 2**20:.1f} MiB")
+            if answer.trace.scoring_calls:
+                st.caption("decisions: " + decision_paths(answer))
             st.plotly_chart(stage_timeline(answer), width="stretch", key=f"timeline-{answer.strategy}")
             with st.expander(f"{len(answer.passages)} passages"):
                 for passage in answer.passages:

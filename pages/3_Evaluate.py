@@ -4,14 +4,23 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.rendering import generator_line
+from app.webui import (
+    cached_context,
+    choose_knowledge_base,
+    forget_contexts,
+    lab_settings,
+)
 from eval.evaluation import evaluate
 from eval.qa_sets import QASetError, build_kb_from_qa_set, load_qa_set
 from eval.run_store import RunStore, run_store_path
 from eval.scoring import ALL_METRICS, METRIC_GROUPS, UnknownMetric
 from lab.ingestion import DEMO_FILE
-from lab.uploads import UploadRejected, save_upload
+from lab.kb import UploadRejected, save_upload
 from strategies import available_strategies
-from webui import cached_context, choose_knowledge_base, forget_contexts, lab_settings
+
+EVAL_CONCURRENCY = 8
+"""Answers in flight at once with a server backend, as `raglab eval --concurrency`; in-process backends run one."""
 
 st.set_page_config(page_title="RAG Lab · Evaluate", layout="wide")
 st.title("Evaluate")
@@ -19,17 +28,27 @@ settings = lab_settings()
 store = RunStore(run_store_path(settings.home))
 
 
-def run_with_progress(qa_path: Path, kb_name: str, strategies: list[str], metrics: list[str], run_id: str | None) -> None:
-    qa_set = load_qa_set(qa_path)
+def run_with_progress(
+    qa_path: Path, kb_name: str, strategies: list[str], metrics: list[str], run_id: str | None, limit: int | None = None
+) -> None:
+    qa_set = load_qa_set(qa_path, limit=limit)
+    ctx = cached_context(kb_name)
+    st.caption(f"Generator: {generator_line(ctx.generator.describe())}")
     bar = st.progress(0.0, text="starting")
     started = st.empty()
     outcome = evaluate(
-        cached_context(kb_name), qa_set, strategies, metrics, store, run_id=run_id,
+        ctx, qa_set, strategies, metrics, store, run_id=run_id,
         on_progress=lambda f, m: bar.progress(f, text=m),
         on_start=lambda run, done: started.info(f"Run `{run.run_id}` ({done} results already stored)."),
+        concurrency=EVAL_CONCURRENCY,
     )
     if outcome.judge_problem:
         st.warning(outcome.judge_problem)
+    if outcome.unreachable:
+        st.warning(
+            f"{outcome.unreachable} answers failed because the generator could not be reached. They are stored as "
+            "failed; when the server is back, resume this run above."
+        )
     st.success(
         f"Run `{outcome.run_id}`: {outcome.computed} results computed, {outcome.already_done} kept from before, "
         f"{outcome.errors} errors. Open it on the Reports page."
@@ -65,6 +84,7 @@ build_own = st.checkbox("Build a knowledge base from the QA set's own paragraphs
 kb_name = st.text_input("New knowledge base name", "qa-corpus") if build_own else choose_knowledge_base()
 known = list(available_strategies())
 strategies = st.multiselect("Strategies", known, default=[n for n in ("no-retrieval", "traditional") if n in known])
+limit = st.number_input("Questions (the first N of the set; 0 = all)", min_value=0, value=0, step=1)
 metrics = st.multiselect(
     "Metrics (groups or single metrics; LLM metrics are slow with the embedded judge)",
     [*METRIC_GROUPS, *ALL_METRICS], default=["default"],
@@ -76,6 +96,6 @@ if st.button("Run evaluation", type="primary", disabled=not (qa_path and kb_name
             bar = st.progress(0.0, text="building the knowledge base")
             build_kb_from_qa_set(settings, kb_name, load_qa_set(qa_path), on_progress=lambda f, m: bar.progress(f, text=m))
             forget_contexts()
-        run_with_progress(qa_path, kb_name, strategies, metrics, None)
+        run_with_progress(qa_path, kb_name, strategies, metrics, None, int(limit) or None)
     except (QASetError, UnknownMetric, ValueError) as error:
         st.error(str(error))

@@ -2,11 +2,16 @@
 
 import streamlit as st
 
-from eval.report_charts import kv_cache_chart, metric_means_chart, paired_comparison_chart, stage_latency_chart
+from app.webui import lab_settings
+from eval.report_charts import (
+    kv_cache_chart,
+    metric_means_chart,
+    paired_comparison_chart,
+    stage_latency_chart,
+)
 from eval.reports import render_csv, render_html
 from eval.run_analysis import analyze_run
 from eval.run_store import RunStore, run_store_path
-from webui import lab_settings
 
 st.set_page_config(page_title="RAG Lab · Reports", layout="wide")
 st.title("Reports")

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from lab.charts import entity_graph_chart
-from lab.entity_graph import open_graph
-from lab.knowledge_base import KnowledgeBase
-from webui import choose_knowledge_base, lab_settings
+from app.charts import entity_graph_chart
+from app.webui import choose_knowledge_base, lab_settings
+from lab.graph import open_graph
+from lab.kb import KnowledgeBase
 
 st.set_page_config(page_title="RAG Lab · Graph", layout="wide")
 st.title("Entity graph")

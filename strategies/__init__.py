@@ -2,17 +2,16 @@
 
 A literal list keeps the UI order fixed and runs nothing on import. Another package adds a
 strategy by declaring an entry point in the group `raglab.strategies` that names its class; the
-class follows the contract in `lab/contracts.py` (`name`, `description`, nested `Params`, `stages`,
+class follows the contract in `lab/context.py` (`name`, `description`, nested `Params`, `stages`,
 `answer`), as the built-ins do.
 """
 
 import logging
 from importlib.metadata import entry_points
-
 from typing import Any
 
-from lab.contracts import Strategy
-from lab.parameters import build_params
+from lab.context import Strategy
+from lab.core import build_params
 from strategies.agentic import AgenticRAG
 from strategies.bm25 import BM25RAG
 from strategies.crag import CorrectiveRAG
@@ -62,7 +61,7 @@ def available_strategies() -> dict[str, type]:
             continue
         missing = [part for part in ("name", "description", "Params", "answer") if not hasattr(cls, part)]
         if missing:
-            log.warning("Strategy plugin %s lacks %s (see lab/contracts.py); ignored", entry.value, ", ".join(missing))
+            log.warning("Strategy plugin %s lacks %s (see lab/context.py); ignored", entry.value, ", ".join(missing))
             continue
         if cls.name in found:
             log.warning("Strategy plugin %s reuses the name %r; ignored", entry.value, cls.name)

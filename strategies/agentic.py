@@ -14,7 +14,8 @@ generated plans and thoughts (they need an instruction-tuned model).
 """
 
 from lab.agent import Agent, AgentParams
-from lab.contracts import Answer, LabContext, Retrieval
+from lab.context import LabContext
+from lab.core import Answer, Retrieval
 
 
 class AgenticRAG:

@@ -5,10 +5,9 @@ Exact terms (names, codes, rare words) that an embedding blurs are what BM25 mat
 Cost: one inverted-index lookup, one generation; no embedding at query time.
 """
 
-from lab.contracts import Answer, LabContext, Retrieval
-from lab.reading import generate_answer
-from lab.reranking import RerankParams, finish_retrieval
-from lab.tracing import Trace
+from lab.context import LabContext
+from lab.core import Answer, Retrieval, Trace
+from lab.steps import RerankParams, finish_retrieval, generate_answer
 
 
 class BM25RAG:

@@ -14,10 +14,9 @@ its decompose-then-recompose filtering of passages into strips, and web search.
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from lab.contracts import Answer, LabContext, Passage, Retrieval
-from lab.reading import generate_answer
-from lab.reranking import relevance
-from lab.tracing import Trace
+from lab.context import LabContext
+from lab.core import Answer, Passage, Retrieval, Trace
+from lab.steps import generate_answer, relevance
 from strategies.rewrite import rewrite_prompt
 
 
@@ -43,7 +42,7 @@ class CorrectiveRAG:
         with trace.stage("retrieve"):
             found = ctx.kb.dense_search(ctx.embedder.embed(question), max(top_k, self.params.graded))
         with trace.stage("grade"):
-            graded = [(p, relevance(question, p, ctx.generator)) for p in found[: self.params.graded]]
+            graded = [(p, relevance(question, p, ctx.generator, trace)) for p in found[: self.params.graded]]
             kept = [p for p, grade in sorted(graded, key=lambda item: -item[1]) if grade > self.params.threshold]
             trace.note("grades", {p.doc_title: round(grade, 2) for p, grade in graded})
             trace.note("kept", [p.doc_title for p in kept])

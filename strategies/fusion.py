@@ -11,11 +11,15 @@ embedding and one search per query, a dictionary merge, one generation.
 
 from pydantic import Field
 
-from lab.contracts import Answer, LabContext, Retrieval
-from lab.fusion import RRF_K, reciprocal_rank_fusion
-from lab.reading import generate_answer
-from lab.reranking import RerankParams, finish_retrieval
-from lab.tracing import Trace
+from lab.context import LabContext
+from lab.core import Answer, Retrieval, Trace
+from lab.steps import (
+    RRF_K,
+    RerankParams,
+    finish_retrieval,
+    generate_answer,
+    reciprocal_rank_fusion,
+)
 
 QUERY_STYLES = (
     (

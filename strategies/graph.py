@@ -20,11 +20,16 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from lab.contracts import Answer, LabContext, Passage, Retrieval
-from lab.entities import NON_ENTITY_LABELS, EntityExtractor, entity_key
-from lab.entity_graph import EntityGraph, open_graph
-from lab.prompts import ANSWER_STOP, answer_prompt
-from lab.tracing import Trace
+from lab.context import LabContext
+from lab.core import Answer, Passage, Retrieval, Trace
+from lab.graph import (
+    NON_ENTITY_LABELS,
+    EntityExtractor,
+    EntityGraph,
+    entity_key,
+    open_graph,
+)
+from lab.llm import ANSWER_STOP, answer_prompt
 
 MAX_NAME_WORDS = 8
 HOME_WEIGHT = 1.0

@@ -18,11 +18,10 @@ from functools import lru_cache
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from lab.contracts import Answer, LabContext, Passage, Retrieval
-from lab.entities import EntityExtractor
-from lab.entity_graph import Community, EntityGraph, open_graph
-from lab.prompts import ANSWER_STOP, answer_prompt
-from lab.tracing import Trace
+from lab.context import LabContext
+from lab.core import Answer, Passage, Retrieval, Trace
+from lab.graph import Community, EntityExtractor, EntityGraph, open_graph
+from lab.llm import ANSWER_STOP, answer_prompt
 from strategies.graph import link_entities
 
 MAP_EXAMPLE = (

@@ -1,18 +1,22 @@
 """Hybrid: BM25 and dense search, fused by reciprocal rank, then generate.
 
 Keyword and dense retrieval fail on different questions: BM25 misses paraphrases, embeddings blur
-names and numbers. Reciprocal rank fusion (Cormack et al., 2009; `lab/fusion.py`) merges the two
+names and numbers. Reciprocal rank fusion (Cormack et al., 2009; `lab/steps/fusion.py`) merges the two
 rankings by rank alone, so neither's score scale matters. Cost: one embedding, two searches, a
 dictionary merge, one generation.
 """
 
 from pydantic import Field
 
-from lab.contracts import Answer, LabContext, Retrieval
-from lab.fusion import RRF_K, reciprocal_rank_fusion
-from lab.reading import generate_answer
-from lab.reranking import RerankParams, finish_retrieval
-from lab.tracing import Trace
+from lab.context import LabContext
+from lab.core import Answer, Retrieval, Trace
+from lab.steps import (
+    RRF_K,
+    RerankParams,
+    finish_retrieval,
+    generate_answer,
+    reciprocal_rank_fusion,
+)
 
 
 class HybridRAG:

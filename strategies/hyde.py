@@ -12,10 +12,9 @@ Cost: N generations, N + 1 embeddings, one search, one generation (plus the rera
 import numpy as np
 from pydantic import Field
 
-from lab.contracts import Answer, LabContext, Retrieval
-from lab.reading import generate_answer
-from lab.reranking import RerankParams, finish_retrieval
-from lab.tracing import Trace
+from lab.context import LabContext
+from lab.core import Answer, Retrieval, Trace
+from lab.steps import RerankParams, finish_retrieval, generate_answer
 
 DRAFT_EXAMPLES = (
     (

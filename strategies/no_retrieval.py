@@ -6,9 +6,9 @@ useful (closed-book QA, as in Petroni et al., 2019 and Lewis et al., 2020). Cost
 
 from pydantic import BaseModel, ConfigDict
 
-from lab.contracts import Answer, LabContext
-from lab.prompts import ANSWER_STOP, closed_book_prompt
-from lab.tracing import Trace
+from lab.context import LabContext
+from lab.core import Answer, Trace
+from lab.llm import ANSWER_STOP, closed_book_prompt
 
 
 class NoRetrieval:

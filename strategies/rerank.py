@@ -3,17 +3,16 @@
 Retrieve-then-rerank (Nogueira and Cho, 2019): a cheap retriever casts a wide net and a model that
 reads passage and question together picks the best. Here the judge is the generator, since no
 cross-encoder is available offline: a passage ranks by how likely the question is after it (UPR,
-Sachan et al., 2022; `lab/reranking.py`). Any other strategy can add the same stage with
+Sachan et al., 2022; `lab/steps/reranking.py`). Any other strategy can add the same stage with
 `rerank=True`. Cost: one embedding, one search, one forward pass per pooled passage (20 by default),
 one generation.
 """
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from lab.contracts import Answer, LabContext, Retrieval
-from lab.reading import generate_answer
-from lab.reranking import rerank
-from lab.tracing import Trace
+from lab.context import LabContext
+from lab.core import Answer, Retrieval, Trace
+from lab.steps import generate_answer, rerank
 
 
 class RerankRAG:
@@ -36,7 +35,7 @@ class RerankRAG:
         with trace.stage("retrieve"):
             pool = ctx.kb.dense_search(query_vector, max(self.params.pool_size, ctx.settings.top_k))
         with trace.stage("rerank"):
-            passages = rerank(question, pool, ctx.generator, ctx.settings.top_k)
+            passages = rerank(question, pool, ctx.generator, ctx.settings.top_k, trace)
             trace.note("pool", len(pool))
         return Retrieval(tuple(passages), trace)
 

@@ -10,10 +10,9 @@ generation. Left out: the paper's rewriter trained by reinforcement learning.
 
 from pydantic import Field
 
-from lab.contracts import Answer, LabContext, Retrieval
-from lab.reading import generate_answer
-from lab.reranking import RerankParams, finish_retrieval
-from lab.tracing import Trace
+from lab.context import LabContext
+from lab.core import Answer, Retrieval, Trace
+from lab.steps import RerankParams, finish_retrieval, generate_answer
 
 _EXAMPLES = (
     "Question: What nationality was the director of the 1975 film Jaws?\n"

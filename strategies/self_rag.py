@@ -19,10 +19,10 @@ generator, segment-by-segment generation and the beam over critique scores.
 from pydantic import BaseModel, ConfigDict, Field
 
 from lab.agent import support_prompt
-from lab.contracts import Answer, LabContext, Passage, Retrieval
-from lab.prompts import ANSWER_STOP, answer_prompt, closed_book_prompt
-from lab.reranking import relevance
-from lab.tracing import Trace
+from lab.context import LabContext
+from lab.core import Answer, Passage, Retrieval, Trace
+from lab.llm import ANSWER_STOP, answer_prompt, closed_book_prompt
+from lab.steps import relevance
 
 YES_NO = (" yes", " no")
 _RETRIEVE_EXAMPLES = (
@@ -73,7 +73,9 @@ class SelfRAG:
             text = trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP))
             evidence = retrieval.passages[:3]
             support = {
-                candidate: _log_odds(ctx.generator.score(support_prompt(evidence, question, candidate), YES_NO))
+                candidate: _log_odds(
+                    trace.record_scores(ctx.generator.score(support_prompt(evidence, question, candidate), YES_NO))
+                )
                 for candidate in dict.fromkeys([text, draft])
                 if candidate
             }
@@ -100,7 +102,7 @@ class SelfRAG:
                 trace.note("skipped", "the draft was judged supported without a source")
         with trace.stage("critique"):
             if passages:
-                critiqued = [(p, relevance(question, p, ctx.generator)) for p in passages[: self.params.critiqued]]
+                critiqued = [(p, relevance(question, p, ctx.generator, trace)) for p in passages[: self.params.critiqued]]
                 relevant = [p for p, grade in sorted(critiqued, key=lambda item: -item[1]) if grade > self.params.threshold]
                 trace.note("relevance", {p.doc_title: round(grade, 2) for p, grade in critiqued})
                 if not relevant:
@@ -115,14 +117,14 @@ class SelfRAG:
         if not draft:
             trace.note("decision", "retrieve: the draft is empty")
             return True
-        lead = _log_odds(ctx.generator.score(retrieve_prompt(question, draft), YES_NO))
+        lead = _log_odds(trace.record_scores(ctx.generator.score(retrieve_prompt(question, draft), YES_NO)))
         trace.note("needs_source_log_odds", round(lead, 2))
         if abs(lead) >= self.params.decision_margin:
             trace.note("decision", f"{'retrieve' if lead > 0 else 'no retrieval'}: judged by the generator")
             return lead > 0
         tokens = max(ctx.generator.count_tokens(" " + draft), 1)
         prompt = closed_book_prompt(question, ctx.settings.closed_book_template)
-        confidence = ctx.generator.score(prompt, [" " + draft])[0] / tokens
+        confidence = trace.record_scores(ctx.generator.score(prompt, [" " + draft]))[0] / tokens
         trace.note("draft_confidence", round(confidence, 2))
         needs = confidence < self.params.min_confidence
         trace.note("decision", f"{'retrieve' if needs else 'no retrieval'}: the generator was undecided; "

@@ -6,9 +6,9 @@ retrieve-then-read form). Cost: one embedding, one FAISS search, one generation.
 
 from pydantic import BaseModel, ConfigDict
 
-from lab.contracts import Answer, LabContext, Retrieval
-from lab.reading import generate_answer
-from lab.tracing import Trace
+from lab.context import LabContext
+from lab.core import Answer, Retrieval, Trace
+from lab.steps import generate_answer
 
 
 class TraditionalRAG:

@@ -1,7 +1,6 @@
 """Shared fixtures: real default models loaded once per session, knowledge bases in temp folders."""
 
 import os
-
 import tempfile
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -9,19 +8,26 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["RAGLAB_SETTINGS_FILE"] = os.path.join(tempfile.mkdtemp(prefix="raglab-settings-"), "settings.toml")
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import lab  # noqa: F401 - quiet, offline environment before model libraries load
-from lab.contracts import LabContext
+from lab.context import LabContext
+from lab.core.placement import Placement, resolve_placement
+from lab.core.settings import LabSettings
 from lab.ingestion import DEMO_FILE
-from lab.knowledge_base import KnowledgeBase
-from lab.chunking import make_chunker
-from lab.models import Placement, load_embedder, load_generator, resolve_placement
-from lab.settings import LabSettings
+from lab.kb.chunking import make_chunker
+from lab.kb.embedding import load_embedder
+from lab.kb.knowledge_base import KnowledgeBase
+from lab.llm.loading import embedded_gguf, load_generator
+from tests.servers import LlamaCppServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+SERVED_MODEL = "gemma-3-270m"
+ECHO_MODEL = "gemma-3-270m-echo"
+"""The same GGUF served with logits for every position, which prompt log-probabilities need."""
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +52,33 @@ def embedder(settings, placement):
 
 @pytest.fixture(scope="session")
 def generator(settings, placement):
+    """The default generator: the embedded GGUF through the llama-cpp backend."""
     return load_generator(settings, placement)
+
+
+@pytest.fixture(scope="session")
+def transformers_generator(settings, placement):
+    """The same embedded model through transformers, the backend that measures its KV cache on live tensors."""
+    return load_generator(settings.model_copy(update={"backend": "transformers"}), placement)
+
+
+@pytest.fixture(scope="session")
+def llama_server(settings, tmp_path_factory) -> Iterator[LlamaCppServer]:
+    """llama-cpp-python's OpenAI-compatible server on the embedded GGUF, on 127.0.0.1, for the whole session."""
+    server = LlamaCppServer(
+        embedded_gguf(settings.model_cache),
+        {SERVED_MODEL: {"logits_all": False, "n_threads": 2}, ECHO_MODEL: {"logits_all": True, "n_threads": 2}},
+        tmp_path_factory.mktemp("llama-server"),
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def server_settings(settings: LabSettings, url: str, **changes) -> LabSettings:
+    """The session's settings, pointed at a generator server through the openai backend."""
+    update = {"backend": "openai", "generator_url": url, "generator": SERVED_MODEL, "generator_retries": 1, **changes}
+    return settings.model_copy(update=update)
 
 
 def build_kb(settings: LabSettings, embedder, name: str, paths: list[Path], chunker: str = "recursive") -> KnowledgeBase:

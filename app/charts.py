@@ -1,0 +1,101 @@
+"""Plotly figures of answers for the web lab; they take records, never models."""
+
+import plotly.graph_objects as go
+
+from eval.palette import stage_color
+from lab.core import Answer
+
+
+def stage_latency_chart(answers: list[Answer]) -> go.Figure:
+    """One horizontal bar per strategy, stacked by stage, so where the time goes is visible at a glance."""
+    figure = go.Figure()
+    stage_names = list(dict.fromkeys(s.name for a in answers for s in a.trace.stages))
+    for stage_name in stage_names:
+        figure.add_bar(
+            name=stage_name,
+            orientation="h",
+            y=[a.strategy for a in answers],
+            x=[sum(s.ms for s in a.trace.stages if s.name == stage_name) for a in answers],
+            marker_color=stage_color(stage_name),
+            hovertemplate="%{y} · " + stage_name + ": %{x:.0f} ms<extra></extra>",
+        )
+    figure.update_layout(
+        barmode="stack", xaxis_title="milliseconds", height=120 + 40 * len(answers), margin=dict(l=10, r=10, t=30, b=10)
+    )
+    return figure
+
+
+def stage_timeline(answer: Answer) -> go.Figure:
+    """Gantt-style bars: each stage from where the previous one ended, in the order they ran."""
+    figure = go.Figure()
+    start = 0.0
+    for stage in answer.trace.stages:
+        figure.add_bar(
+            y=[stage.name], x=[stage.ms], base=[start], orientation="h", name=stage.name, showlegend=False,
+            marker_color=stage_color(stage.name),
+            hovertemplate=f"{stage.name}: {stage.ms:.0f} ms (from {start:.0f} ms)<extra></extra>",
+        )
+        start += stage.ms
+    figure.update_layout(
+        xaxis_title="milliseconds since the question", yaxis=dict(autorange="reversed"),
+        height=80 + 28 * len(answer.trace.stages), margin=dict(l=10, r=10, t=10, b=10),
+    )
+    return figure
+
+
+def kv_cache_chart(answers: list[Answer]) -> go.Figure:
+    """KV-cache bytes of every LLM call, measured on the real cache beside the config's prediction.
+
+    A call with no figure (a server backend keeps its cache out of sight) has no bar, never a zero.
+    """
+    labels, measured, theory = [], [], []
+    for answer in answers:
+        for number, call in enumerate(answer.trace.llm_calls, start=1):
+            labels.append(f"{answer.strategy} · {call.stage} #{number}")
+            measured.append(None if call.kv_bytes is None else call.kv_bytes / 2**20)
+            theory.append(None if call.kv_bytes_theory is None else call.kv_bytes_theory / 2**20)
+    figure = go.Figure()
+    figure.add_bar(name="measured", x=labels, y=measured)
+    figure.add_bar(name="theoretical", x=labels, y=theory)
+    figure.update_layout(barmode="group", yaxis_title="MiB", height=360, margin=dict(l=10, r=10, t=30, b=10))
+    return figure
+
+
+def entity_graph_chart(exported: dict, max_nodes: int = 120) -> go.Figure:
+    """A node-link export drawn with a spring layout: node size by degree, colour by community.
+
+    Larger graphs are cut to their `max_nodes` best-connected entities, so the picture stays legible.
+    Each node carries its key as customdata, so a click can select it.
+    """
+    import networkx as nx
+
+    graph = nx.node_link_graph(exported, edges="edges")
+    if graph.number_of_nodes() > max_nodes:
+        keep = sorted(graph.degree(weight="weight"), key=lambda item: -item[1])[:max_nodes]
+        graph = graph.subgraph(k for k, _ in keep)
+    positions = nx.spring_layout(graph, seed=0, weight="weight")
+    figure = go.Figure()
+    edge_x, edge_y = [], []
+    for a, b in graph.edges():
+        edge_x += [positions[a][0], positions[b][0], None]
+        edge_y += [positions[a][1], positions[b][1], None]
+    figure.add_scatter(x=edge_x, y=edge_y, mode="lines", line=dict(width=0.6, color="#bbb"), hoverinfo="skip")
+    keys = list(graph.nodes())
+    degrees = dict(graph.degree(weight="weight"))
+    figure.add_scatter(
+        x=[positions[k][0] for k in keys], y=[positions[k][1] for k in keys], mode="markers+text",
+        text=[graph.nodes[k]["name"] if degrees[k] >= sorted(degrees.values())[-min(15, len(keys))] else "" for k in keys],
+        textposition="top center", customdata=keys,
+        hovertext=[f"{graph.nodes[k]['name']} ({graph.nodes[k]['label']}, community {graph.nodes[k]['community']})" for k in keys],
+        hoverinfo="text",
+        marker=dict(
+            size=[6 + 3 * min(degrees[k], 12) for k in keys],
+            color=[graph.nodes[k]["community"] if graph.nodes[k]["community"] is not None else -1 for k in keys],
+            colorscale="Turbo", line=dict(width=0.5, color="#333"),
+        ),
+    )
+    figure.update_layout(
+        showlegend=False, height=620, margin=dict(l=0, r=0, t=0, b=0),
+        xaxis=dict(visible=False), yaxis=dict(visible=False),
+    )
+    return figure

@@ -1,0 +1,55 @@
+"""What every Streamlit page shares: the settings and the loaded models, built once per process."""
+
+import lab  # noqa: F401 - offline and silent before model libraries load
+import streamlit as st
+
+from lab.context import LabContext, build_context
+from lab.core import LabSettings, resolve_placement
+from lab.ingestion import DEMO_KB, ensure_demo_kb
+from lab.kb import knowledge_base_names, load_embedder
+
+
+def lab_settings() -> LabSettings:
+    """Read afresh on every run (environment and TOML file): cheap, and Settings-page changes apply at once."""
+    return LabSettings()
+
+
+@st.cache_resource(show_spinner="Loading models and the knowledge base…", max_entries=3)
+def _context(settings_json: str, kb_name: str) -> LabContext:
+    return build_context(LabSettings.model_validate_json(settings_json), kb_name)
+
+
+def cached_context(kb_name: str) -> LabContext:
+    """The loaded context for these settings and this KB, shared by every page and session of the process."""
+    return _context(lab_settings().model_dump_json(), kb_name)
+
+
+def forget_contexts() -> None:
+    """Drop loaded contexts after a KB changed, so the next question sees the new chunks."""
+    _context.clear()
+
+
+@st.cache_resource(show_spinner="Loading the embedder…")
+def _embedder(settings_json: str):
+    settings = LabSettings.model_validate_json(settings_json)
+    return load_embedder(settings, resolve_placement(settings))
+
+
+def cached_embedder():
+    return _embedder(lab_settings().model_dump_json())
+
+
+def choose_knowledge_base(container=st) -> str | None:
+    """A KB picker; builds the demo KB first when the lab home has none, and explains when it cannot."""
+    settings = lab_settings()
+    if not knowledge_base_names(settings.home):
+        with st.status("No knowledge base yet: building the bundled HotpotQA demo…", expanded=True) as status:
+            bar = st.progress(0.0)
+            ensure_demo_kb(settings, on_progress=lambda fraction, message: bar.progress(fraction, text=message))
+            status.update(label="Demo knowledge base ready", state="complete", expanded=False)
+    names = knowledge_base_names(settings.home)
+    if not names:
+        st.info("No knowledge base yet. Create one on the Corpus page or run `raglab ingest PATH --kb NAME`.")
+        return None
+    opening = names.index(DEMO_KB) if DEMO_KB in names else 0
+    return container.selectbox("Knowledge base", names, index=opening, key="kb")

@@ -1,0 +1,123 @@
+"""What the agent loop works with and leaves behind: its parameters, steps, run and decisions.
+
+Every other module of the agent reads and writes these records, so they sit below all of them and import
+none of them; the constants shared across modules (the finish action, the "not found" answer, the yes/no choices)
+live here too.
+"""
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lab.core.contracts import Passage
+from lab.core.tracing import Stage, Trace
+
+NOT_FOUND = "not found in the corpus"
+FINISH = "finish"
+YES_NO = (" yes", " no")
+EVIDENCE_PASSAGES = 3
+MAX_NAME_WORDS = 6
+
+
+class AgentParams(BaseModel):
+    """The loop's budget and decision thresholds, shared by every strategy that runs it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_steps: int = Field(5, ge=1, le=20, description="Most tool calls (search, keyword, graph lookups).")
+    max_generated_tokens: int = Field(128, ge=8, le=4096, description="Most tokens generated over the whole loop.")
+    max_seconds: float = Field(120.0, gt=0, le=3600, description="Wall time after which no new step starts.")
+    answer_tokens: int = Field(32, ge=4, le=256, description="Longest answer, held in reserve from the token budget.")
+    passages_per_step: int = Field(5, ge=1, le=50, description="Passages each tool call returns.")
+    decision_margin: float = Field(
+        1.0, ge=0.0, le=10.0, description="Nats the likeliest choice must lead by; closer calls take the fallback rule."
+    )
+    plan: bool = Field(True, description="Split the question into sub-questions, one per entity it names.")
+    reflect: bool = Field(True, description="Judge after each retrieval whether the evidence suffices.")
+    verify: bool = Field(True, description="Check the answer against the passages before giving it.")
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    passages: tuple[Passage, ...]
+    observation: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the loop, as the trace shows it."""
+
+    number: int
+    kind: str
+    thought: str
+    action: str = ""
+    action_input: str = ""
+    observation: str = ""
+    passages: tuple[Passage, ...] = ()
+    decided_by: str = ""
+    ms: float = 0.0
+
+    def to_detail(self) -> dict:
+        return {
+            "step": self.number,
+            "kind": self.kind,
+            "thought": self.thought,
+            "action": self.action,
+            "action_input": self.action_input,
+            "observation": self.observation,
+            "passages": [{"chunk_id": p.chunk_id, "doc_title": p.doc_title} for p in self.passages],
+            "decided_by": self.decided_by,
+        }
+
+
+@dataclass
+class AgentRun:
+    """What the loop found: passages in final rank order, its steps, and why it stopped."""
+
+    question: str
+    trace: Trace
+    named: list[str] = field(default_factory=list)
+    bridges: list[str] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    rankings: list[tuple[Passage, ...]] = field(default_factory=list)
+    stop_reason: str = ""
+    top_k: int = 5
+
+    @property
+    def passages(self) -> tuple[Passage, ...]:
+        """Round robin over the tool steps: every step's first passage, then every step's second, and so on.
+
+        Each sub-question's best evidence so reaches the top-k; fusion that rewards agreement between steps
+        (`lab.fusion`) would lift the generic passages every search returns over a hop's single page.
+        """
+        picked: dict[int, Passage] = {}
+        for rank in range(max((len(r) for r in self.rankings), default=0)):
+            for ranking in self.rankings:
+                if rank < len(ranking) and ranking[rank].chunk_id not in picked:
+                    picked[ranking[rank].chunk_id] = ranking[rank]
+        return tuple(picked.values())[: self.top_k]
+
+    @property
+    def generated_tokens(self) -> int:
+        return sum(call.new_tokens for call in self.trace.llm_calls)
+
+    def keep(self, stage: Stage, step: Step) -> None:
+        """Append the step to the run and show it as the detail of its trace stage."""
+        self.steps.append(step)
+        stage.detail.update(step.to_detail())
+
+
+@dataclass(frozen=True)
+class SubQuestion:
+    """A planned step: the sub-question, the tool input it becomes, the thought, and a tool if one is forced."""
+
+    text: str
+    query: str
+    thought: str
+    tool: str = ""
+
+
+@dataclass(frozen=True)
+class Decision:
+    choice: str
+    by: str

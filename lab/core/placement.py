@@ -1,0 +1,35 @@
+"""Where models run: CUDA with bf16 when a GPU is visible, else the CPU in fp32.
+
+Every room that loads a model (the embedder in `lab.kb`, the generator in `lab.llm`) asks the same
+question, so the answer lives here, once.
+"""
+
+from dataclasses import dataclass
+
+import torch
+
+from lab.core.settings import LabSettings
+
+
+class ModelLoadError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Placement:
+    device: str
+    dtype: torch.dtype
+
+
+def resolve_placement(settings: LabSettings) -> Placement:
+    """CUDA with bf16 when a GPU is visible (or asked for), else CPU with fp32."""
+    device = settings.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ModelLoadError("Settings ask for device 'cuda' but no GPU is visible; set RAGLAB_DEVICE=cpu or auto.")
+    if settings.dtype != "auto":
+        dtype = getattr(torch, settings.dtype)
+    else:
+        dtype = torch.bfloat16 if device == "cuda" else torch.float32
+    return Placement(device, dtype)

@@ -1,0 +1,239 @@
+"""A knowledge base: one folder holding the SQLite store, the FAISS index and the BM25 index.
+
+Built once by `ingest` and reopened without re-embedding anything. Chunks are embedded with their
+document title in front (as DPR does, Karpukhin et al. 2020): a paragraph rarely repeats the name of
+its subject, and the title is often the very entity a question names.
+"""
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lab.core.contracts import Passage
+from lab.kb.chunk_store import ChunkStore, NewChunk
+from lab.kb.chunking import Chunker, TokenCounter
+from lab.kb.dense_index import DenseIndex
+from lab.kb.embedding import Embedder
+from lab.kb.keyword_index import KeywordIndex
+from lab.kb.loaders import UnreadableFile, find_files, load_documents
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[float, str], None]
+AfterWrite = Callable[[Path, ProgressCallback], object]
+"""Called with the KB's SQLite file once new chunks are committed: how the entity graph keeps up."""
+_VALID_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class KnowledgeBaseError(ValueError):
+    pass
+
+
+def _no_progress(fraction: float, message: str) -> None:
+    return None
+
+
+def knowledge_base_names(home: Path) -> list[str]:
+    root = home / "kbs"
+    return sorted(p.name for p in root.iterdir() if (p / "kb.sqlite").exists()) if root.exists() else []
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    indexed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failures: list[FileFailure] = field(default_factory=list)
+    documents_added: int = 0
+    chunks_added: int = 0
+    embed_seconds: float = 0.0
+
+
+def embedding_text(title: str, text: str) -> str:
+    return f"{title}\n{text}" if title else text
+
+
+def keyword_corpus(store: ChunkStore) -> tuple[list[int], list[str]]:
+    ids = store.all_chunk_ids_and_texts()[0]
+    chunks = store.chunks(ids)
+    return ids, [embedding_text(chunks[i].title, chunks[i].text) for i in ids]
+
+
+class KnowledgeBase:
+    def __init__(self, name: str, folder: Path, store: ChunkStore, dense: DenseIndex | None, keyword: KeywordIndex):
+        self.name = name
+        self.folder = folder
+        self.store = store
+        self._dense = dense
+        self._keyword = keyword
+
+    @classmethod
+    def open(cls, home: Path, name: str, create: bool = False) -> "KnowledgeBase":
+        if not _VALID_NAME.match(name):
+            raise KnowledgeBaseError(
+                f"Invalid knowledge base name {name!r}: use letters, digits, '.', '_' or '-' (at most 64)."
+            )
+        folder = home / "kbs" / name
+        if not (folder / "kb.sqlite").exists() and not create:
+            known = knowledge_base_names(home)
+            hint = f"known: {', '.join(known)}" if known else "none exist yet"
+            raise KnowledgeBaseError(
+                f"No knowledge base {name!r} in {home} ({hint}). Create it with: raglab ingest PATH --kb {name}"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+        store = ChunkStore(folder / "kb.sqlite")
+        kind = store.meta("index_kind") or "flat"
+        dense = DenseIndex.load(folder / "dense.faiss", kind) if (folder / "dense.faiss").exists() else None
+        keyword_folder = folder / "bm25"
+        if (keyword_folder / "chunk_ids.json").exists():
+            keyword = KeywordIndex.load(keyword_folder)
+        else:
+            keyword = KeywordIndex.build(*keyword_corpus(store))
+        return cls(name, folder, store, dense, keyword)
+
+    def close(self) -> None:
+        self.store.close()
+
+    @property
+    def chunk_count(self) -> int:
+        return self.store.counts()["chunks"]
+
+    def stats(self) -> dict[str, int | str]:
+        return {"name": self.name, **self.store.counts(), "embedder": self.store.meta("embedder") or ""}
+
+    def check_embedder(self, embedder: Embedder) -> None:
+        built_with = self.store.meta("embedder")
+        if built_with and built_with != embedder.model_id:
+            raise KnowledgeBaseError(
+                f"Knowledge base {self.name!r} was embedded with {built_with!r} but the embedder is "
+                f"{embedder.model_id!r}; set RAGLAB_EMBEDDER={built_with} or ingest into a new knowledge base."
+            )
+
+    def ingest(
+        self,
+        paths: Iterable[Path],
+        embedder: Embedder,
+        chunker: Chunker,
+        index_kind: str = "flat",
+        on_progress: ProgressCallback = _no_progress,
+        after_write: AfterWrite | None = None,
+    ) -> IngestReport:
+        """Index every readable file; name each one that is not, with its reason, and go on.
+
+        `after_write` runs on the KB's SQLite file once the chunks are committed; `lab.ingestion` passes
+        the entity graph's update there, and without it the graph reads new chunks on its first use.
+        """
+        import time
+
+        self.check_embedder(embedder)
+        report = IngestReport()
+        files, missing = find_files(list(paths))
+        report.failures.extend(FileFailure(path, reason) for path, reason in missing)
+        tokens = TokenCounter(embedder)
+        pending: list[tuple[str, str, str, str, list[NewChunk]]] = []
+        sources: list[tuple[str, str, str]] = []
+        replaced_doc_ids: list[int] = []
+        seen_hashes: set[str] = set()
+        for position, file in enumerate(files):
+            on_progress(0.3 * position / max(len(files), 1), f"reading {file.name}")
+            source = str(file.resolve())
+            file_hash = hashlib.sha256(file.read_bytes()).hexdigest()
+            if self.store.source_is_current(source, file_hash, chunker.name):
+                report.unchanged.append(str(file))
+                continue
+            try:
+                documents = load_documents(file)
+            except UnreadableFile as error:
+                report.failures.append(FileFailure(str(file), str(error)))
+                continue
+            earlier = self.store.documents_from(source)
+            for document in documents:
+                content_hash = hashlib.sha256(f"{document.title}\0{document.text}".encode()).hexdigest()
+                if content_hash in seen_hashes or content_hash in earlier or self.store.has_document(content_hash):
+                    seen_hashes.add(content_hash)
+                    continue
+                seen_hashes.add(content_hash)
+                chunks = [
+                    NewChunk(document.title, s.start, s.end, chunker.name, tokens.count(text), text)
+                    for s in chunker.split(document.text)
+                    if (text := document.text[s.start : s.end])
+                ]
+                pending.append((document.title, source, content_hash, document.text, chunks))
+            replaced_doc_ids.extend(doc_id for h, doc_id in earlier.items() if h not in seen_hashes)
+            sources.append((source, file_hash, chunker.name))
+            report.indexed.append(str(file))
+
+        texts = [embedding_text(title, c.text) for title, _, _, _, chunks in pending for c in chunks]
+        started = time.perf_counter()
+        vectors = embedder.embed_many(texts, lambda f, m: on_progress(0.3 + 0.6 * f, m)) if texts else None
+        report.embed_seconds = time.perf_counter() - started
+
+        on_progress(0.92, "writing indexes")
+        replaced_chunk_ids = self.store.chunk_ids_of(replaced_doc_ids)
+        chunk_ids = self.store.write(pending, sources, replaced_doc_ids)
+        if self._dense is None:
+            self._dense = DenseIndex.empty(embedder.dimension, index_kind)
+            self.store.set_meta("index_kind", index_kind)
+        self._dense.remove(replaced_chunk_ids)
+        if vectors is not None:
+            self._dense.add(np.asarray(chunk_ids), vectors)
+        self._dense.save(self.folder / "dense.faiss")
+        self.store.set_meta("embedder", embedder.model_id)
+        if pending or replaced_doc_ids:
+            self._keyword = KeywordIndex.build(*keyword_corpus(self.store))
+            self._keyword.save(self.folder / "bm25")
+        if after_write is not None:
+            after_write(self.store.path, lambda f, m: on_progress(0.93 + 0.06 * f, m))
+        report.documents_added = len(pending)
+        report.chunks_added = len(chunk_ids)
+        on_progress(1.0, f"indexed {report.chunks_added} new chunks from {len(report.indexed)} files")
+        return report
+
+    def repair(self, embedder: Embedder) -> int:
+        """Embed chunks an interrupted ingest left out of the dense index; returns how many."""
+        ids, _ = self.store.all_chunk_ids_and_texts()
+        indexed = self._dense.ids() if self._dense is not None else set()
+        missing = [i for i in ids if i not in indexed]
+        orphans = list(indexed - set(ids))
+        if not missing and not orphans:
+            return 0
+        log.warning("Repairing %s: %d chunks to embed, %d stale vectors", self.name, len(missing), len(orphans))
+        if self._dense is None:
+            self._dense = DenseIndex.empty(embedder.dimension, self.store.meta("index_kind") or "flat")
+        chunks = self.store.chunks(missing)
+        if missing:
+            texts = [embedding_text(chunks[i].title, chunks[i].text) for i in missing]
+            self._dense.add(np.asarray(missing), embedder.embed_many(texts))
+        self._dense.remove(orphans)
+        self._dense.save(self.folder / "dense.faiss")
+        return len(missing)
+
+    def dense_search(self, vector: np.ndarray, k: int) -> list[Passage]:
+        if self._dense is None or len(self._dense) == 0:
+            return []
+        scores, ids = self._dense.search(vector, k)
+        return self.passages([(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0])
+
+    def similarities(self, vector: np.ndarray, chunk_ids: Iterable[int]) -> dict[int, float]:
+        """Cosine similarity of `vector` to each given chunk, from the stored vectors, without a search."""
+        if self._dense is None:
+            return {}
+        return {i: float(v @ vector) for i, v in self._dense.vectors(chunk_ids).items()}
+
+    def keyword_search(self, query: str, k: int) -> list[Passage]:
+        return self.passages(self._keyword.search(query, k))
+
+    def passages(self, scored: list[tuple[int, float]]) -> list[Passage]:
+        """Chunk ids with scores, in the given order, as passages."""
+        chunks = self.store.chunks(i for i, _ in scored)
+        return [Passage(i, chunks[i].title, score, chunks[i].text) for i, score in scored if i in chunks]

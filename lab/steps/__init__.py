@@ -1,0 +1,18 @@
+"""Steps several strategies share: reading passages into an answer, reranking, reciprocal rank fusion.
+
+They import `lab.context` and the rooms below it.
+"""
+
+from lab.steps.fusion import RRF_K, reciprocal_rank_fusion
+from lab.steps.reading import generate_answer
+from lab.steps.reranking import RerankParams, finish_retrieval, relevance, rerank
+
+__all__ = [
+    "RRF_K",
+    "RerankParams",
+    "finish_retrieval",
+    "generate_answer",
+    "reciprocal_rank_fusion",
+    "relevance",
+    "rerank",
+]

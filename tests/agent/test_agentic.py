@@ -1,0 +1,150 @@
+"""Agentic RAG and its corrective and self-reflective variants, on the real default models.
+
+Budgets are kept small so each test runs only a few scored passes and at most one generation.
+"""
+
+import pytest
+
+from lab.agent import Agent, AgentParams
+from lab.agent.records import NOT_FOUND, ToolResult
+from lab.agent.tools import KeywordSearch
+from lab.context import LabContext
+from lab.kb.knowledge_base import KnowledgeBase
+from strategies import get_strategy
+from strategies.agentic import AgenticRAG
+from strategies.crag import CorrectiveRAG
+from strategies.self_rag import SelfRAG
+from strategies.traditional import TraditionalRAG
+from tests.conftest import make_corpus_ctx
+from tests.graph.test_graph import BRIDGE_CORPUS, QUESTION
+
+
+class FindsNothing:
+    """A tool whose index holds nothing the question matches."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def run(self, query: str, k: int) -> ToolResult:
+        return ToolResult((), "no passages")
+
+
+class Offline:
+    """A tool whose backend is down."""
+
+    name = "search"
+
+    def run(self, query: str, k: int) -> ToolResult:
+        raise RuntimeError("index offline")
+
+
+@pytest.fixture(scope="module")
+def bridge_ctx(settings, embedder, generator, tmp_path_factory) -> LabContext:
+    ctx = make_corpus_ctx(settings, embedder, generator, tmp_path_factory.mktemp("agentic"), "agentic-bridge", BRIDGE_CORPUS)
+    top_3 = settings.model_copy(update={"top_k": 3})
+    return LabContext(settings=top_3, generator=generator, embedder=embedder, kb=ctx.kb)
+
+
+def act_steps(run) -> list:
+    return [step for step in run.steps if step.kind == "act"]
+
+
+def test_given_a_bridge_question_when_the_agent_answers_then_it_finds_both_hops_traditional_only_the_first(
+    bridge_ctx,
+):
+    answer = AgenticRAG().answer(QUESTION, bridge_ctx)
+    traditional = TraditionalRAG().retrieve(QUESTION, bridge_ctx)
+
+    assert {"Harrow Quay", "Mirela Vasquez"} <= {p.doc_title for p in answer.passages}
+    assert "Harrow Quay" in {p.doc_title for p in traditional.passages}
+    assert "Mirela Vasquez" not in {p.doc_title for p in traditional.passages}
+    acts = [stage.detail for stage in answer.trace.stages if stage.name == "act"]
+    assert len(acts) >= 2
+    assert all({"thought", "action", "action_input", "observation", "passages"} <= set(act) for act in acts)
+    names = [stage.name for stage in answer.trace.stages]
+    assert answer.text and answer.error is None
+    assert set(names) <= set(AgenticRAG.stages) and {"act", "stop", "generate", "verify"} <= set(names)
+    stop = next(stage.detail for stage in answer.trace.stages if stage.name == "stop")
+    assert stop["observation"]
+    assert answer.trace.llm_calls and {call.stage for call in answer.trace.llm_calls} == {"generate"}
+    assert answer.trace.kv_bytes_total >= answer.trace.kv_bytes_peak > 0
+
+
+def test_given_tools_that_find_nothing_when_the_agent_runs_then_it_stops_within_the_step_and_token_budget(bridge_ctx):
+    params = AgentParams(max_steps=3, max_generated_tokens=40, answer_tokens=16)
+    agent = Agent(bridge_ctx, params, tools=[FindsNothing("search"), FindsNothing("keyword")])
+
+    run = agent.retrieve(QUESTION)
+    text = agent.answer(run)
+
+    assert len(act_steps(run)) == params.max_steps
+    assert run.generated_tokens <= params.max_generated_tokens
+    assert run.stop_reason.startswith("budget") and "tool steps" in run.stop_reason
+    assert text == NOT_FOUND and run.passages == ()
+
+
+def test_given_a_wall_time_budget_when_it_runs_out_then_no_new_step_starts_and_the_reason_is_given(bridge_ctx):
+    params = AgentParams(max_seconds=0.001)
+    agent = Agent(bridge_ctx, params)
+
+    run = agent.retrieve(QUESTION)
+
+    assert len(act_steps(run)) <= 1
+    assert "wall time" in run.stop_reason
+    assert run.steps[-1].kind == "stop" and run.steps[-1].observation == run.stop_reason
+
+
+def test_given_a_tool_that_repeats_the_same_action_then_the_loop_is_cut_off_with_the_reason(bridge_ctx):
+    agent = Agent(bridge_ctx, AgentParams(max_steps=10), tools=[FindsNothing("search")])
+
+    run = agent.retrieve(QUESTION)
+
+    assert len(act_steps(run)) == 2
+    assert "repeated action search" in run.stop_reason and "twice in a row" in run.stop_reason
+    assert act_steps(run)[-1].observation == run.stop_reason
+
+
+def test_given_a_tool_that_raises_when_the_agent_uses_it_then_it_is_observed_and_another_tool_answers(bridge_ctx):
+    rule_decides = AgentParams(decision_margin=10.0)
+    agent = Agent(bridge_ctx, rule_decides, tools=[Offline(), KeywordSearch(bridge_ctx.kb)])
+
+    run = agent.retrieve(QUESTION)
+
+    first, second = act_steps(run)[:2]
+    assert first.action == "search" and first.observation == "search failed: RuntimeError: index offline"
+    assert second.action == "keyword" and second.passages
+    assert "Harrow Quay" in {p.doc_title for p in run.passages}
+
+
+def test_given_an_empty_corpus_when_asking_agentic_then_it_answers_not_found_within_the_budget(
+    settings, embedder, generator
+):
+    kb = KnowledgeBase.open(settings.home, "agentic-empty", create=True)
+    ctx = LabContext(settings=settings, generator=generator, embedder=embedder, kb=kb)
+    strategy = get_strategy("agentic", max_steps=4)
+
+    answer = strategy.answer("Who directed the film Harrow Quay?", ctx)
+
+    assert answer.text == NOT_FOUND and answer.passages == () and answer.error is None
+    acts = [stage.detail for stage in answer.trace.stages if stage.name == "act"]
+    assert 1 <= len(acts) <= 4
+    stop = next(stage.detail for stage in answer.trace.stages if stage.name == "stop")
+    assert stop["observation"]
+    kb.close()
+
+
+@pytest.mark.parametrize("cls", [CorrectiveRAG, SelfRAG], ids=lambda cls: cls.name)
+def test_given_a_question_crag_and_self_rag_answer_with_their_named_stages(cls, bridge_ctx):
+    strategy = cls(cls.Params(graded=3) if cls is CorrectiveRAG else None)
+
+    answer = strategy.answer(QUESTION, bridge_ctx)
+
+    assert answer.error is None and answer.text and answer.strategy == cls.name
+    assert [stage.name for stage in answer.trace.stages] == list(strategy.stages)
+    details = {stage.name: stage.detail for stage in answer.trace.stages}
+    if cls is CorrectiveRAG:
+        assert details["grade"]["grades"] and details["correct"]["action"]
+        assert answer.passages
+    else:
+        assert details["draft"]["draft"] is not None and details["decide"]["decision"]
+        assert ("retrieved" in details["retrieve"]) == bool(answer.passages)

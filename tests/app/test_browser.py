@@ -1,0 +1,127 @@
+"""The web lab in a real browser: headless Chromium drives the Compare page as a person would."""
+
+import os
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from strategies import available_strategies
+from tests.conftest import SERVED_MODEL
+from tests.servers import free_port, raglab_server
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+QUESTION = "Which city was the director of the film Ed Wood born in?"
+HOME_QUESTION = "Which city does Scott Derrickson live in?"
+
+
+def serve_lab(home: Path, extra: list[str]):
+    url = f"http://localhost:{free_port()}"
+
+    def healthy() -> bool:
+        try:
+            return urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200
+        except OSError:
+            return False
+
+    return url, raglab_server(["lab", "--port", url.rsplit(":", 1)[1], *extra], home, healthy, startup_s=120)
+
+
+@pytest.fixture
+def served_lab(settings, demo_kb):
+    url, server = serve_lab(settings.home, [])
+    with server:
+        yield url
+
+
+@pytest.fixture(params=["llama-cpp", "openai"])
+def lab_on_each_backend(request, settings, demo_kb):
+    """The web lab on the default in-process llama.cpp backend, and on a real llama.cpp server via openai."""
+    extra = ["--backend", request.param]
+    if request.param == "openai":
+        server = request.getfixturevalue("llama_server")
+        extra += ["--generator-url", server.url, "--generator", SERVED_MODEL]
+    url, lab = serve_lab(settings.home, extra)
+    with lab:
+        yield request.param, url
+
+
+def test_compare_and_evaluate_work_on_each_backend(lab_on_each_backend, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    backend, url = lab_on_each_backend
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1400})
+        page.goto(f"{url}/Compare")
+        page.get_by_label("Question").fill(QUESTION)
+        page.get_by_label("Question").press("Enter")
+        page.get_by_role("button", name="Compare").click()
+        page.get_by_role("heading", name="Same question, all strategies").wait_for(timeout=600_000)
+        compare_text = page.locator("body").inner_text()
+        page.goto(f"{url}/Evaluate")
+        page.get_by_label("Questions (the first N of the set; 0 = all)").fill("2")
+        page.get_by_label("Questions (the first N of the set; 0 = all)").press("Enter")
+        page.get_by_role("button", name="Run evaluation").click()
+        page.get_by_text("results computed").wait_for(timeout=600_000)
+        evaluate_text = page.locator("body").inner_text()
+        page.screenshot(path=str(tmp_path / f"evaluate-{backend}.png"), full_page=True)
+        browser.close()
+    assert f"{backend} · " in compare_text and "agentic" in compare_text
+    assert "4 results computed" in evaluate_text and "0 errors" in evaluate_text
+    assert f"Generator: {backend}" in evaluate_text
+
+
+def keep_screenshot(path: Path, name: str) -> None:
+    """Copy a screenshot where the README's images are refreshed from, when asked to."""
+    if target := os.environ.get("RAGLAB_SCREENSHOT_DIR"):
+        Path(target).mkdir(parents=True, exist_ok=True)
+        (Path(target) / name).write_bytes(path.read_bytes())
+
+
+def test_compare_shows_one_filled_answer_column_per_chosen_strategy(served_lab, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    expected = [name for name in ("traditional", "hyde", "graph", "agentic") if name in available_strategies()]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1400})
+        page.goto(f"{served_lab}/Compare")
+        page.get_by_label("Question").fill(QUESTION)
+        page.get_by_label("Question").press("Enter")
+        clicked = time.monotonic()
+        page.get_by_role("button", name="Compare").click()
+        page.get_by_role("heading", name="Same question, all strategies").wait_for(timeout=600_000)
+        filled_s = time.monotonic() - clicked
+        page.locator(".js-plotly-plot .main-svg").last.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        headings = [h.strip() for h in page.locator("h3").all_inner_texts()]
+        screenshot = tmp_path / "compare.png"
+        page.screenshot(path=str(screenshot), full_page=True)
+        browser.close()
+    for name in expected:
+        assert name in headings
+    assert screenshot.stat().st_size > 20_000
+    keep_screenshot(screenshot, "compare.png")
+    print(f"Compare: {len(expected)} strategies filled {filled_s:.1f} s after the click")
+
+
+def test_in_a_real_browser_the_lab_answers_a_demo_question(served_lab, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        page.goto(served_lab)
+        page.get_by_label("Question").fill(HOME_QUESTION)
+        page.get_by_label("Question").press("Enter")
+        page.get_by_role("button", name="Ask").click()
+        page.get_by_role("heading", name="Passages").wait_for(timeout=240_000)
+        page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1000)
+        screenshot = tmp_path / "home.png"
+        page.screenshot(path=str(screenshot), full_page=True)
+        browser.close()
+    assert screenshot.stat().st_size > 10_000
+    keep_screenshot(screenshot, "lab-home.png")

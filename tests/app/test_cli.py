@@ -1,0 +1,79 @@
+"""The `raglab` command line, run as a user runs it: a real subprocess per command."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lab.ingestion import DEMO_FILE
+
+RAGLAB = [sys.executable, "-m", "app.cli"]
+
+
+def raglab(*args: str, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RAGLAB_HOME": str(home)}
+    return subprocess.run([*RAGLAB, *args], capture_output=True, text=True, env=env, timeout=600)
+
+
+QUESTION = "Were Scott Derrickson and Ed Wood of the same nationality?"
+
+
+@pytest.fixture(scope="module")
+def first_ask(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """`--kb demo` on a fresh lab home: the bundled demo KB is built on first use, then the question answered."""
+    home = tmp_path_factory.mktemp("cli-home")
+    result = raglab("ask", QUESTION, "--kb", "demo", "--json", home=home)
+    assert result.returncode == 0, result.stderr
+    return home, result
+
+
+@pytest.fixture(scope="module")
+def cli_home(first_ask) -> Path:
+    return first_ask[0]
+
+
+def test_naming_the_demo_kb_on_a_fresh_home_builds_it_from_the_bundled_sample(first_ask):
+    home, result = first_ask
+    assert "first use: build demo from hotpotqa_dev_sample.json" in result.stderr
+    assert raglab("kbs", home=home).stdout.split() == ["demo"]
+
+
+def test_ask_json_prints_the_answer_object_with_contexts_and_measured_stages(first_ask):
+    answer = json.loads(first_ask[1].stdout)
+    assert answer["strategy"] == "traditional" and isinstance(answer["answer"], str)
+    assert answer["contexts"] and set(answer["contexts"][0]) == {"doc_title", "chunk_id", "score", "text"}
+    assert [s["name"] for s in answer["trace"]["stages"]] == ["embed", "retrieve", "generate"]
+    assert all(s["ms"] > 0 for s in answer["trace"]["stages"])
+    call = answer["trace"]["llm_calls"][0]
+    assert {"prompt_tokens", "new_tokens", "kv_bytes", "kv_bytes_theory"} <= set(call)
+    assert call["kv_bytes_theory"] > 0
+    assert abs(call["kv_bytes"] - call["kv_bytes_theory"]) <= 0.01 * call["kv_bytes_theory"]
+    assert answer["trace"]["generator"]["backend"] == "llama-cpp"
+
+
+def test_reingesting_the_same_file_reports_it_unchanged(cli_home):
+    result = raglab("ingest", str(DEMO_FILE), "--kb", "demo", home=cli_home)
+    assert result.returncode == 0 and "1 unchanged" in result.stdout
+
+
+def test_asking_a_missing_knowledge_base_names_the_existing_ones(cli_home):
+    result = raglab("ask", "Who?", "--kb", "wiki", home=cli_home)
+    assert result.returncode == 2
+    assert "No knowledge base 'wiki'" in result.stderr and "known: demo" in result.stderr
+
+
+def test_an_empty_question_is_refused(cli_home):
+    result = raglab("ask", "   ", "--kb", "demo", home=cli_home)
+    assert result.returncode == 2 and "question is empty" in result.stderr
+
+
+def test_ingest_exits_nonzero_only_when_nothing_was_indexed(tmp_path):
+    (tmp_path / "empty.txt").write_text("")
+    nothing = raglab("ingest", str(tmp_path / "empty.txt"), "--kb", "k", home=tmp_path / "home")
+    assert nothing.returncode == 1 and "empty file" in nothing.stderr
+    (tmp_path / "ok.txt").write_text("Mount Everest is the highest mountain on Earth.")
+    partial = raglab("ingest", str(tmp_path), "--kb", "k", home=tmp_path / "home")
+    assert partial.returncode == 0 and "1 files indexed" in partial.stdout and "empty file" in partial.stderr
