@@ -7,7 +7,7 @@ evaluate, report and explore the graph. Pages only display; the work is done by 
 import streamlit as st
 
 from app.charts import stage_latency_chart
-from app.highlighting import highlight_terms
+from app.highlighting import answer_html, passage_html
 from app.running import ask
 from app.webui import cached_context, choose_knowledge_base
 from strategies import available_strategies
@@ -30,13 +30,10 @@ if st.button("Ask", type="primary") and kb_name:
         with st.spinner(f"{strategy_name} is answering…"):
             answer = ask(question, strategy_name, cached_context(kb_name))
         st.subheader("Answer")
-        st.markdown(f"**{answer.text or '(empty answer)'}**")
+        st.html(answer_html(answer.text))
         st.plotly_chart(stage_latency_chart([answer]), width="stretch")
         st.subheader("Passages")
         for passage in answer.passages:
-            st.markdown(
-                f"**{passage.doc_title}** · score {passage.score:.3f}  \n{highlight_terms(passage.text, question)}",
-                unsafe_allow_html=True,
-            )
+            st.html(passage_html(passage.doc_title, passage.score, passage.text, question))
         with st.expander("LLM calls and KV-cache memory"):
             st.dataframe([vars(call) for call in answer.trace.llm_calls], hide_index=True)

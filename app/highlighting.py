@@ -1,4 +1,9 @@
-"""Marking the question's words in a passage, so a reader sees at once why it was retrieved."""
+"""Passages and answers as inert HTML, with the question's words marked so a reader sees why a passage came back.
+
+Corpus text is untrusted: titles and text are HTML-escaped and rendered as HTML (`st.html`), never as
+Markdown, so neither markup nor Markdown (`# heading`, `[link](javascript:...)`) from a document takes
+effect. The only tags on the page are the ones written here.
+"""
 
 import html
 import re
@@ -21,3 +26,12 @@ def highlight_terms(text: str, question: str) -> str:
         return escaped
     pattern = re.compile(r"\b(" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + r")\b", re.I)
     return pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", escaped)
+
+
+def passage_html(title: str, score: float, text: str, question: str) -> str:
+    return f"<p><b>{html.escape(title)}</b> · score {score:.3f}<br>{highlight_terms(text, question)}</p>"
+
+
+def answer_html(text: str) -> str:
+    """The generated answer, escaped too: a model may copy markup from the passages it read."""
+    return f"<p><b>{html.escape(text) or '(empty answer)'}</b></p>"

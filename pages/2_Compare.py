@@ -4,7 +4,7 @@ import streamlit as st
 
 from app.charts import kv_cache_chart, stage_latency_chart, stage_timeline
 from app.rendering import decision_paths, generator_line
-from app.highlighting import highlight_terms
+from app.highlighting import answer_html, passage_html
 from app.running import compare
 from app.webui import cached_context, choose_knowledge_base
 from strategies import available_strategies
@@ -33,17 +33,14 @@ if st.button("Compare", type="primary", disabled=not (kb_name and chosen)):
             if answer.error:
                 st.error(answer.error)
                 continue
-            st.markdown(f"**{answer.text or '(empty answer)'}**")
+            st.html(answer_html(answer.text))
             st.caption(f"{answer.trace.total_ms / 1000:.1f} s · KV peak {answer.trace.kv_bytes_peak / 2**20:.1f} MiB")
             if answer.trace.scoring_calls:
                 st.caption("decisions: " + decision_paths(answer))
             st.plotly_chart(stage_timeline(answer), width="stretch", key=f"timeline-{answer.strategy}")
             with st.expander(f"{len(answer.passages)} passages"):
                 for passage in answer.passages:
-                    st.markdown(
-                        f"**{passage.doc_title}** · {passage.score:.3f}  \n{highlight_terms(passage.text, question)}",
-                        unsafe_allow_html=True,
-                    )
+                    st.html(passage_html(passage.doc_title, passage.score, passage.text, question))
             with st.expander("Trace steps"):
                 for stage in answer.trace.stages:
                     st.markdown(f"**{stage.name}** · {stage.ms:.0f} ms")

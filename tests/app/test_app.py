@@ -1,6 +1,5 @@
 """The web lab's home page, through Streamlit's own testing harness."""
 
-
 from streamlit.testing.v1 import AppTest
 from tests.conftest import REPO_ROOT
 
@@ -16,7 +15,7 @@ def test_home_page_answers_a_question_with_passages_and_stages(monkeypatch, sett
     app.button[0].click().run()
     assert not app.exception
     assert app.subheader[0].value == "Answer"
-    assert any("score" in block.value for block in app.markdown)
+    assert any("score" in block.proto.body for block in app.get("html"))
 
 
 def test_home_page_builds_the_demo_knowledge_base_when_none_exists(monkeypatch, tmp_path):

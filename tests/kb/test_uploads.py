@@ -2,7 +2,6 @@
 
 import pytest
 
-from app.highlighting import highlight_terms
 from lab.kb.uploads import UploadRejected, save_upload
 
 
@@ -26,8 +25,3 @@ def test_an_unsupported_type_is_refused_with_the_supported_list(tmp_path):
 def test_an_oversize_upload_is_refused_with_the_limit(tmp_path):
     with pytest.raises(UploadRejected, match="over the 1 MiB upload limit"):
         save_upload(tmp_path, "notes", "big.txt", b"x" * (2 * 2**20), max_bytes=2**20)
-
-
-def test_question_terms_are_marked_and_the_text_is_escaped():
-    marked = highlight_terms("Ed Wood <b>directed</b> films.", "Who directed Ed Wood?")
-    assert marked == "<mark>Ed</mark> <mark>Wood</mark> &lt;b&gt;<mark>directed</mark>&lt;/b&gt; films."
