@@ -41,8 +41,8 @@ DRAFT_EXAMPLES = (
 def draft_prompt(question: str, draft_number: int) -> str:
     """Two worked examples, rotating with the draft number, then the question for the model to continue."""
     examples = [DRAFT_EXAMPLES[(draft_number + i) % len(DRAFT_EXAMPLES)] for i in range(2)]
-    shown = "".join(f"Question: {q}\nWikipedia passage: {passage}\n\n" for q, passage in examples)
-    return shown + f"Question: {question.strip()}\nWikipedia passage:"
+    shown = "".join(f"Question: {q}\nPassage: {passage}\n\n" for q, passage in examples)
+    return shown + f"Question: {question.strip()}\nPassage:"
 
 
 class HyDE:

@@ -1,7 +1,7 @@
 """Turning files into documents, one format at a time, with a reason for every file that fails.
 
 A HotpotQA-format JSON (records with `context: [[title, [sentences...]], ...]`) becomes one document
-per unique paragraph, titled by its Wikipedia title; that is what the demo corpus and most QA sets
+per unique paragraph, titled by the title the record gives it; that is what the demo corpus and most QA sets
 in this format look like.
 """
 
