@@ -46,11 +46,13 @@ def stage_timeline(answer: Answer) -> go.Figure:
 def kv_cache_chart(answers: list[Answer]) -> go.Figure:
     """KV-cache bytes of every LLM call, measured on the real cache beside the config's prediction.
 
+    Scoring calls that report their cache (an answer selected from candidates is one) count as calls too.
     A call with no figure (a server backend keeps its cache out of sight) has no bar, never a zero.
     """
     labels, measured, theory = [], [], []
     for answer in answers:
-        for number, call in enumerate(answer.trace.llm_calls, start=1):
+        scoring = [call for call in answer.trace.scoring_calls if call.kv_bytes is not None]
+        for number, call in enumerate([*answer.trace.llm_calls, *scoring], start=1):
             labels.append(f"{answer.strategy} · {call.stage} #{number}")
             measured.append(None if call.kv_bytes is None else call.kv_bytes / 2**20)
             theory.append(None if call.kv_bytes_theory is None else call.kv_bytes_theory / 2**20)

@@ -14,6 +14,7 @@ import lab  # noqa: F401 - makes the process offline and silent before any model
 from app.cli_eval import list_runs, report, run_eval
 from app.cli_models import list_models
 from app.cli_support import (
+    AnswerModeOption,
     BackendOption,
     GeneratorKeyEnvOption,
     GeneratorOption,
@@ -81,6 +82,7 @@ def ask(
     generator: GeneratorOption = None,
     generator_url: GeneratorUrlOption = None,
     generator_key_env: GeneratorKeyEnvOption = None,
+    answer_mode: AnswerModeOption = None,
 ) -> None:
     """Answer one question with one strategy and show its contexts and trace."""
     from app.running import EmptyQuestion, check_question
@@ -92,7 +94,7 @@ def ask(
         get_strategy(strategy)
     except (EmptyQuestion, UnknownStrategy) as error:
         fail(str(error))
-    ctx = open_context(settings_from(home, backend, generator, generator_url, generator_key_env), kb)
+    ctx = open_context(settings_from(home, backend, generator, generator_url, generator_key_env, answer_mode), kb)
     answer = run_ask(question, strategy, ctx)
     if as_json:
         typer.echo(json.dumps(answer.to_dict(), indent=2))
@@ -122,6 +124,7 @@ def compare(
     generator: GeneratorOption = None,
     generator_url: GeneratorUrlOption = None,
     generator_key_env: GeneratorKeyEnvOption = None,
+    answer_mode: AnswerModeOption = None,
 ) -> None:
     """Run several strategies on one question, on one loaded context, side by side."""
     from app.running import EmptyQuestion, check_question
@@ -140,7 +143,7 @@ def compare(
             get_strategy(name)
     except (EmptyQuestion, UnknownStrategy) as error:
         fail(str(error))
-    ctx = open_context(settings_from(home, backend, generator, generator_url, generator_key_env), kb)
+    ctx = open_context(settings_from(home, backend, generator, generator_url, generator_key_env, answer_mode), kb)
     bar, update = tqdm_progress("compare")
     answers = run_compare(question, names, ctx, on_progress=update)
     bar.close()
@@ -234,9 +237,10 @@ def run_lab(
     generator: GeneratorOption = None,
     generator_url: GeneratorUrlOption = None,
     generator_key_env: GeneratorKeyEnvOption = None,
+    answer_mode: AnswerModeOption = None,
 ) -> None:
     """Start the web lab (Streamlit) on localhost."""
-    settings = settings_from(home, backend, generator, generator_url, generator_key_env)
+    settings = settings_from(home, backend, generator, generator_url, generator_key_env, answer_mode)
     os.environ["RAGLAB_HOME"] = str(settings.home)
     command = [
         sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "Home.py"),

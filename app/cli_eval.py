@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from app.cli_support import (
+    AnswerModeOption,
     BackendOption,
     GeneratorKeyEnvOption,
     GeneratorOption,
@@ -57,6 +58,7 @@ def run_eval(
     generator: GeneratorOption = None,
     generator_url: GeneratorUrlOption = None,
     generator_key_env: GeneratorKeyEnvOption = None,
+    answer_mode: AnswerModeOption = None,
 ) -> None:
     """Run strategies over a QA set, score every answer, and store it all in the run store (resumable)."""
     from eval.evaluation import RunMismatch, evaluate
@@ -67,7 +69,7 @@ def run_eval(
     from lab.kb import KnowledgeBaseError
     from strategies import UnknownStrategy
 
-    settings = settings_from(home, backend, generator, generator_url, generator_key_env)
+    settings = settings_from(home, backend, generator, generator_url, generator_key_env, answer_mode)
     try:
         qa_set = load_qa_set(qa, limit=limit)
         metric_names = resolve_metrics(metrics)

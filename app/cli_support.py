@@ -30,6 +30,12 @@ GeneratorOption = Annotated[
 GeneratorUrlOption = Annotated[
     Optional[str], typer.Option("--generator-url", help="OpenAI-compatible base URL for --backend openai.")
 ]
+AnswerModeOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--answer-mode", help="generate, select (rank candidate answers from the passages) or auto (default: settings)."
+    ),
+]
 GeneratorKeyEnvOption = Annotated[
     Optional[str], typer.Option("--generator-key-env", help="NAME of the environment variable holding the server's key.")
 ]
@@ -41,6 +47,7 @@ def settings_from(
     generator: str | None = None,
     generator_url: str | None = None,
     generator_key_env: str | None = None,
+    answer_mode: str | None = None,
 ) -> "LabSettings":
     """Settings with the command's flags on top; flags go through the environment so `raglab lab` passes them on."""
     from pydantic import ValidationError
@@ -49,7 +56,13 @@ def settings_from(
 
     if home is not None:
         os.environ["RAGLAB_HOME"] = str(home.expanduser().resolve())
-    flags = {"BACKEND": backend, "GENERATOR": generator, "GENERATOR_URL": generator_url, "GENERATOR_KEY_ENV": generator_key_env}
+    flags = {
+        "BACKEND": backend,
+        "GENERATOR": generator,
+        "GENERATOR_URL": generator_url,
+        "GENERATOR_KEY_ENV": generator_key_env,
+        "ANSWER_MODE": answer_mode,
+    }
     os.environ.update({f"RAGLAB_{name}": value for name, value in flags.items() if value is not None})
     try:
         return LabSettings()
@@ -79,14 +92,15 @@ def open_context(settings: "LabSettings", kb: str) -> "LabContext":
     """The context for `kb`, building the bundled demo on first use; a missing KB or model is a clean error."""
     from lab.context import build_context
     from lab.core import ModelLoadError
-    from lab.ingestion import DEMO_FILE, build_demo_kb, demo_kb_missing
+    from lab.ingestion import build_bundled_demo, bundled_demo, demo_kb_missing
     from lab.kb import KnowledgeBaseError
 
     try:
         if demo_kb_missing(settings, kb):
-            bar, update = tqdm_progress(f"first use: build {kb} from {DEMO_FILE.name}")
+            sources = ", ".join(path.name for path in bundled_demo(kb).sources)
+            bar, update = tqdm_progress(f"first use: build {kb} from {sources}")
             with bar:
-                build_demo_kb(settings, on_progress=update)
+                build_bundled_demo(settings, kb, on_progress=update)
         return build_context(settings, kb)
     except (KnowledgeBaseError, ModelLoadError) as error:
         fail(str(error))

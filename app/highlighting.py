@@ -7,6 +7,7 @@ effect. The only tags on the page are the ones written here.
 
 import html
 import re
+from collections.abc import Sequence
 
 _STOPWORDS = frozenset(
     "a an and are as at be by did do does for from has have he her his how in is it its of on or she that the "
@@ -30,6 +31,18 @@ def highlight_terms(text: str, question: str) -> str:
 
 def passage_html(title: str, score: float, text: str, question: str) -> str:
     return f"<p><b>{html.escape(title)}</b> · score {score:.3f}<br>{highlight_terms(text, question)}</p>"
+
+
+def candidates_html(candidates: Sequence[dict]) -> str:
+    """The top answer candidates and their scores, escaped: each one is a span of an untrusted passage."""
+    rows = "".join(
+        f"<tr><td>{html.escape(str(c['text']))}</td><td>{c['score']:.2f}</td><td>{c['likelihood']:.2f}</td></tr>"
+        for c in candidates
+    )
+    return (
+        "<table><thead><tr><th>candidate</th><th>score</th><th>log-likelihood</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
 
 
 def answer_html(text: str) -> str:

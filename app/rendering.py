@@ -23,6 +23,8 @@ def render_answer(answer: Answer, max_context_chars: int = 160) -> str:
         lines += ["", f"generator: {generator_line(answer.trace.generator)}"]
     if answer.trace.scoring_calls:
         lines.append(f"decisions: {decision_paths(answer)}")
+    if candidates := answer_candidates(answer):
+        lines.append("candidates: " + "; ".join(f"{c['text']} ({c['score']:.2f})" for c in candidates))
     for call in answer.trace.llm_calls:
         lines.append(
             f"  llm[{call.stage}] prompt={call.prompt_tokens} new={call.new_tokens} "
@@ -42,6 +44,14 @@ def decision_paths(answer: Answer) -> str:
     """How the answer's scoring calls were decided, counted by path: "12 likelihood", "5 grammar"."""
     counts = Counter(call.path for call in answer.trace.scoring_calls)
     return ", ".join(f"{count} {path}" for path, count in counts.most_common())
+
+
+def answer_candidates(answer: Answer) -> list[dict[str, Any]]:
+    """The ranked candidates an answer was selected from, when it was selected (the last read stage's)."""
+    for stage in reversed(answer.trace.stages):
+        if "candidates" in stage.detail:
+            return list(stage.detail["candidates"])
+    return []
 
 
 def _megabytes(count: int) -> str:

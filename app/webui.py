@@ -5,8 +5,8 @@ import streamlit as st
 
 from lab.context import LabContext, build_context
 from lab.core import LabSettings, resolve_placement
-from lab.ingestion import DEMO_KB, ensure_demo_kb
-from lab.kb import knowledge_base_names, load_embedder
+from lab.ingestion import DEMO_KB, BundledDemo, build_bundled_demo, ensure_demo_kb
+from lab.kb import IngestReport, knowledge_base_names, load_embedder
 
 
 def lab_settings() -> LabSettings:
@@ -53,3 +53,15 @@ def choose_knowledge_base(container=st) -> str | None:
         return None
     opening = names.index(DEMO_KB) if DEMO_KB in names else 0
     return container.selectbox("Knowledge base", names, index=opening, key="kb")
+
+
+def build_demo_with_progress(demo: BundledDemo) -> IngestReport:
+    """Build a bundled demo's knowledge base under a status box with a progress bar, then drop stale contexts."""
+    with st.status(f"Building the bundled {demo.label} demo into `{demo.kb_name}`…", expanded=True) as status:
+        bar = st.progress(0.0)
+        report = build_bundled_demo(
+            lab_settings(), demo.kb_name, on_progress=lambda fraction, message: bar.progress(fraction, text=message)
+        )
+        status.update(label=f"Knowledge base `{demo.kb_name}` ready", state="complete", expanded=False)
+    forget_contexts()
+    return report

@@ -1,10 +1,12 @@
 """Ingest at the edge: load what ingest needs (the embedder; the generator only for the llm chunker).
 
 It sits above the knowledge base and the graph because it joins them: the KB writes chunks, then the
-entity graph reads their entities.
+entity graph reads their entities. It also names the bundled demos: a corpus in `datasets/` and its
+questions, each built into a knowledge base of its own, so a question set is always asked of its corpus.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -23,8 +25,45 @@ from lab.kb.knowledge_base import (
 )
 from lab.llm.loading import load_generator
 
+DATASETS_DIR = Path(__file__).resolve().parent.parent / "datasets"
+
+
+@dataclass(frozen=True)
+class BundledDemo:
+    """A corpus and its questions shipped in `datasets/`, built into a knowledge base of its own on request."""
+
+    kb_name: str
+    label: str
+    description: str
+    sources: tuple[Path, ...]
+    questions: Path
+
+
+class UnknownDemo(ValueError):
+    pass
+
+
 DEMO_KB = "demo"
-DEMO_FILE = Path(__file__).resolve().parent.parent / "datasets" / "hotpotqa_dev_sample.json"
+DEMO_FILE = DATASETS_DIR / "hotpotqa_dev_sample.json"
+DOCS_DEMO_KB = "docs-demo"
+DOCS_DEMO_DIR = DATASETS_DIR / "click_docs"
+DOCS_DEMO_QUESTIONS = DATASETS_DIR / "click_docs_questions.jsonl"
+
+BUNDLED_DEMOS: dict[str, BundledDemo] = {
+    demo.kb_name: demo
+    for demo in (
+        BundledDemo(
+            DEMO_KB, "HotpotQA (Wikipedia)",
+            "20 multi-hop questions over 199 Wikipedia paragraphs (CC BY-SA 4.0)", (DEMO_FILE,), DEMO_FILE,
+        ),
+        BundledDemo(
+            DOCS_DEMO_KB, "Click documentation",
+            "33 questions over 34 Markdown pages of the Click 8.5.1 docs (BSD-3-Clause)",
+            (DOCS_DEMO_DIR,), DOCS_DEMO_QUESTIONS,
+        ),
+    )
+}
+"""The bundled demos by knowledge-base name, in the order the pages offer them; datasets/README.md describes each."""
 
 
 def ingest_paths(
@@ -60,12 +99,29 @@ def ensure_demo_kb(settings: LabSettings, on_progress: ProgressCallback = _no_pr
 
 
 def build_demo_kb(settings: LabSettings, on_progress: ProgressCallback = _no_progress) -> IngestReport:
-    return ingest_paths(settings, DEMO_KB, [DEMO_FILE], on_progress=on_progress)
+    return build_bundled_demo(settings, DEMO_KB, on_progress)
+
+
+def bundled_demo(kb_name: str) -> BundledDemo:
+    if kb_name not in BUNDLED_DEMOS:
+        raise UnknownDemo(
+            f"No bundled demo {kb_name!r}; known: {', '.join(BUNDLED_DEMOS)}. "
+            "Bundled demos are listed in BUNDLED_DEMOS in lab/ingestion.py."
+        )
+    return BUNDLED_DEMOS[kb_name]
+
+
+def build_bundled_demo(
+    settings: LabSettings, kb_name: str, on_progress: ProgressCallback = _no_progress
+) -> IngestReport:
+    """Ingest a bundled demo's sources into its own knowledge base; unchanged files are skipped on a rebuild."""
+    demo = bundled_demo(kb_name)
+    return ingest_paths(settings, demo.kb_name, demo.sources, on_progress=on_progress)
 
 
 def demo_kb_missing(settings: LabSettings, kb_name: str) -> bool:
-    """Whether `kb_name` names the bundled demo before it is built: the CLI then builds it on first use."""
-    return kb_name == DEMO_KB and DEMO_KB not in knowledge_base_names(settings.home)
+    """Whether `kb_name` names a bundled demo before it is built: the CLI then builds it on first use."""
+    return kb_name in BUNDLED_DEMOS and kb_name not in knowledge_base_names(settings.home)
 
 
 def preview_chunks(settings: LabSettings, text: str, chunker_name: str, embedder: Embedder) -> list[str]:

@@ -1,14 +1,20 @@
-"""Corpus: create or extend a knowledge base, preview a chunker, ingest with progress, see KB stats."""
+"""Corpus: build a bundled demo; create or extend a knowledge base, preview a chunker, ingest, see KB stats."""
 
 from pathlib import Path
 
 import streamlit as st
 
-from app.webui import cached_embedder, forget_contexts, lab_settings
-from lab.ingestion import ingest_paths, preview_chunks
+from app.webui import (
+    build_demo_with_progress,
+    cached_embedder,
+    forget_contexts,
+    lab_settings,
+)
+from lab.ingestion import BUNDLED_DEMOS, ingest_paths, preview_chunks
 from lab.kb import (
     CHUNKER_NAMES,
     SUPPORTED_SUFFIXES,
+    IngestReport,
     KnowledgeBase,
     KnowledgeBaseError,
     UnreadableFile,
@@ -18,10 +24,43 @@ from lab.kb import (
     save_upload,
 )
 
+
+
+def show_report(report: IngestReport, heading: str = "") -> None:
+    """What an ingest did, and a warning naming each file it could not read and why."""
+    st.success(
+        f"{heading}{len(report.indexed)} files indexed ({report.documents_added} documents, "
+        f"{report.chunks_added} chunks), {len(report.unchanged)} unchanged."
+    )
+    for failure in report.failures:
+        st.warning(f"{failure.path}: {failure.reason}")
+
+
 st.set_page_config(page_title="RAG Lab · Corpus", layout="wide")
 st.title("Corpus")
 settings = lab_settings()
 
+st.subheader("Bundled demos")
+demo = BUNDLED_DEMOS[
+    st.radio(
+        "Demo corpus and questions", list(BUNDLED_DEMOS), key="bundled_demo",
+        format_func=lambda name: f"{BUNDLED_DEMOS[name].label}: {BUNDLED_DEMOS[name].description}",
+    )
+]
+demo_built = demo.kb_name in knowledge_base_names(settings.home)
+st.caption(
+    f"Knowledge base `{demo.kb_name}` "
+    + ("is built; building again indexes only files that changed." if demo_built else "is not built yet.")
+)
+if st.button(f"Build `{demo.kb_name}`", key="build_demo"):
+    try:
+        report = build_demo_with_progress(demo)
+    except (KnowledgeBaseError, ValueError) as error:
+        st.error(str(error))
+    else:
+        show_report(report, f"`{demo.kb_name}`: ")
+
+st.subheader("Knowledge bases")
 existing = knowledge_base_names(settings.home)
 left, right = st.columns(2)
 choice = left.selectbox("Knowledge base", [*existing, "➕ new knowledge base"])
@@ -70,10 +109,5 @@ if st.button("Ingest", type="primary", disabled=not (paths and kb_name)):
     except (KnowledgeBaseError, ValueError) as error:
         st.error(str(error))
     else:
-        st.success(
-            f"{len(report.indexed)} files indexed ({report.documents_added} documents, {report.chunks_added} chunks), "
-            f"{len(report.unchanged)} unchanged."
-        )
-        for failure in report.failures:
-            st.warning(f"{failure.path}: {failure.reason}")
+        show_report(report)
         forget_contexts()

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from app.charts import kv_cache_chart, stage_latency_chart, stage_timeline
-from app.rendering import decision_paths, generator_line
-from app.highlighting import answer_html, passage_html
+from app.rendering import answer_candidates, decision_paths, generator_line
+from app.highlighting import answer_html, candidates_html, passage_html
 from app.running import compare
 from app.webui import cached_context, choose_knowledge_base
 from strategies import available_strategies
@@ -37,6 +37,9 @@ if st.button("Compare", type="primary", disabled=not (kb_name and chosen)):
             st.caption(f"{answer.trace.total_ms / 1000:.1f} s · KV peak {answer.trace.kv_bytes_peak / 2**20:.1f} MiB")
             if answer.trace.scoring_calls:
                 st.caption("decisions: " + decision_paths(answer))
+            if candidates := answer_candidates(answer):
+                with st.expander(f"Top {len(candidates)} answer candidates"):
+                    st.html(candidates_html(candidates))
             st.plotly_chart(stage_timeline(answer), width="stretch", key=f"timeline-{answer.strategy}")
             with st.expander(f"{len(answer.passages)} passages"):
                 for passage in answer.passages:

@@ -1,4 +1,4 @@
-"""Evaluate: run strategies over a QA set with live progress, store every result, resume an interrupted run."""
+"""Evaluate: run strategies over a bundled demo or an uploaded QA set with live progress, store every result, resume."""
 
 from pathlib import Path
 
@@ -6,6 +6,7 @@ import streamlit as st
 
 from app.rendering import generator_line
 from app.webui import (
+    build_demo_with_progress,
     cached_context,
     choose_knowledge_base,
     forget_contexts,
@@ -15,12 +16,13 @@ from eval.evaluation import evaluate
 from eval.qa_sets import QASetError, build_kb_from_qa_set, load_qa_set
 from eval.run_store import RunStore, run_store_path
 from eval.scoring import ALL_METRICS, METRIC_GROUPS, UnknownMetric
-from lab.ingestion import DEMO_FILE
-from lab.kb import UploadRejected, save_upload
+from lab.ingestion import BUNDLED_DEMOS
+from lab.kb import UploadRejected, knowledge_base_names, save_upload
 from strategies import available_strategies
 
+# Answers in flight at once with a server backend, as `raglab eval --concurrency`; in-process backends run one.
+# (A comment, not a docstring: Streamlit's magic would print a bare string on the page.)
 EVAL_CONCURRENCY = 8
-"""Answers in flight at once with a server backend, as `raglab eval --concurrency`; in-process backends run one."""
 
 st.set_page_config(page_title="RAG Lab · Evaluate", layout="wide")
 st.title("Evaluate")
@@ -68,20 +70,40 @@ if unfinished:
                               list(picked.run.metrics), picked.run.run_id)
 
 st.subheader("New run")
-source = st.radio("QA set", ["Bundled demo (20 HotpotQA questions)", "Upload a QA file"], horizontal=True)
-qa_path: Path | None = DEMO_FILE
-if source.startswith("Upload"):
+UPLOAD = "upload"
+source = st.radio(
+    "QA set", [*BUNDLED_DEMOS, UPLOAD], horizontal=True, key="qa_source",
+    format_func=lambda name: "Upload a QA file" if name == UPLOAD else f"Bundled demo: {BUNDLED_DEMOS[name].label}",
+)
+build_own = False
+qa_path: Path | None = None
+kb_name: str | None = None
+if source == UPLOAD:
     upload = st.file_uploader("HotpotQA .json, or .jsonl/.csv with question, reference[, reference_contexts]")
-    qa_path = None
     if upload:
         try:
             qa_path = save_upload(settings.home, "qa", upload.name, upload.getvalue(), settings.max_upload_mb * 2**20,
                                   suffixes=(".json", ".jsonl", ".csv"))
         except UploadRejected as error:
             st.error(str(error))
+    build_own = st.checkbox("Build a knowledge base from the QA set's own paragraphs")
+    kb_name = st.text_input("New knowledge base name", "qa-corpus") if build_own else choose_knowledge_base()
+else:
+    demo = BUNDLED_DEMOS[source]
+    qa_path = demo.questions
+    st.caption(f"{demo.description}. Asked of its own knowledge base, `{demo.kb_name}`.")
+    if demo.kb_name in knowledge_base_names(settings.home):
+        kb_name = demo.kb_name
+    else:
+        st.info(f"Knowledge base `{demo.kb_name}` is not built yet: build it here or on the Corpus page.")
+        if st.button(f"Build `{demo.kb_name}`", key="build_demo_for_eval"):
+            try:
+                build_demo_with_progress(demo)
+            except ValueError as error:
+                st.error(str(error))
+            else:
+                kb_name = demo.kb_name
 
-build_own = st.checkbox("Build a knowledge base from the QA set's own paragraphs")
-kb_name = st.text_input("New knowledge base name", "qa-corpus") if build_own else choose_knowledge_base()
 known = list(available_strategies())
 strategies = st.multiselect("Strategies", known, default=[n for n in ("no-retrieval", "traditional") if n in known])
 limit = st.number_input("Questions (the first N of the set; 0 = all)", min_value=0, value=0, step=1)

@@ -20,6 +20,7 @@ st.title("Settings")
 settings = lab_settings()
 
 BACKENDS = ["llama-cpp", "transformers", "openai"]
+ANSWER_MODES = ["auto", "generate", "select"]
 
 with st.form("settings"):
     st.subheader("Generator")
@@ -46,6 +47,13 @@ with st.form("settings"):
     top_k = st.number_input("Passages per answer (top-k)", 1, 100, settings.top_k, key="top_k")
     chunker = st.selectbox("Default chunker", CHUNKER_NAMES, index=CHUNKER_NAMES.index(settings.chunker))
     max_new_tokens = st.number_input("Answer length budget (tokens)", 1, 4096, settings.max_new_tokens)
+    st.subheader("Answers")
+    answer_mode = st.selectbox(
+        "Answer mode", ANSWER_MODES, index=ANSWER_MODES.index(settings.answer_mode), key="answer_mode",
+        help="generate: the model writes the answer. select: candidate answers from the passages (names, dates, "
+        "numbers, phrases, yes/no) are ranked by the model's likelihood; a small base model reads far better this "
+        "way. auto: select with an in-process base model, generate with instruction-tuned models and servers.",
+    )
     st.subheader("Prompt templates")
     st.caption(
         "Completion-style: the model continues the text and stops at the end of the line, so end the template "
@@ -68,7 +76,7 @@ if saved:
     fields = {
         "backend": backend, "generator": generator, "generator_url": generator_url or None,
         "generator_key_env": generator_key_env, "embedder": embedder, "device": device, "top_k": int(top_k), "chunker": chunker,
-        "max_new_tokens": int(max_new_tokens), "judge_url": judge_url or None, "judge_model": judge_model,
+        "max_new_tokens": int(max_new_tokens), "answer_mode": answer_mode, "judge_url": judge_url or None, "judge_model": judge_model,
         "judge_api_key_env": judge_key_env,
         "answer_template": DEFAULT_ANSWER_TEMPLATE if restore_prompts else answer_template,
         "closed_book_template": DEFAULT_CLOSED_BOOK_TEMPLATE if restore_prompts else closed_book_template,

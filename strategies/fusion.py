@@ -12,7 +12,7 @@ embedding and one search per query, a dictionary merge, one generation.
 from pydantic import Field
 
 from lab.context import LabContext
-from lab.core import Answer, Retrieval, Trace
+from lab.core import Answer, Retrieval, Trace, examples
 from lab.steps import (
     RRF_K,
     RerankParams,
@@ -21,34 +21,35 @@ from lab.steps import (
     reciprocal_rank_fusion,
 )
 
+_RIVER_QUESTION = "Which river flows through the town where the engineer Mara Holt was born?"
 QUERY_STYLES = (
     (
         "Search",
-        ("What nationality was the director of the 1975 film Jaws?", "Jaws 1975 film director nationality"),
-        ("Which river flows through the city where Marie Curie was born?", "Marie Curie birthplace river"),
+        (examples.BRIDGE_QUESTION, "Lumen 3 lamp battery maker city"),
+        (_RIVER_QUESTION, "Mara Holt engineer birthplace river"),
     ),
     (
         "First find out",
-        ("What nationality was the director of the 1975 film Jaws?", "Who directed the film Jaws?"),
-        ("Which river flows through the city where Marie Curie was born?", "Where was Marie Curie born?"),
+        (examples.BRIDGE_QUESTION, "Who makes the battery of the Lumen 3 lamp?"),
+        (_RIVER_QUESTION, "Where was Mara Holt born?"),
     ),
     (
         "Put another way",
-        ("What nationality was the director of the 1975 film Jaws?", "The director of Jaws came from which country?"),
-        ("Which river flows through the city where Marie Curie was born?", "Name the river of Marie Curie's home town."),
+        (examples.BRIDGE_QUESTION, "The Lumen 3 lamp's battery maker is based in which city?"),
+        (_RIVER_QUESTION, "Name the river of Mara Holt's home town."),
     ),
     (
         "Then find out",
-        ("What nationality was the director of the 1975 film Jaws?", "What nationality is Steven Spielberg?"),
-        ("Which river flows through the city where Marie Curie was born?", "Which river flows through Warsaw?"),
+        (examples.BRIDGE_QUESTION, f"Which city is {examples.BRIDGE_ENTITY} based in?"),
+        (_RIVER_QUESTION, "Which river flows through Port Elin?"),
     ),
 )
 
 
 def variant_prompt(question: str, style: tuple) -> str:
     """Two worked examples of one query style, then the question, for the model to continue."""
-    label, *examples = style
-    shown = "".join(f"Question: {q}\n{label}: {query}\n\n" for q, query in examples)
+    label, *worked = style
+    shown = "".join(f"Question: {q}\n{label}: {query}\n\n" for q, query in worked)
     return shown + f"Question: {question.strip()}\n{label}:"
 
 

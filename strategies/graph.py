@@ -29,7 +29,7 @@ from lab.graph import (
     entity_key,
     open_graph,
 )
-from lab.llm import ANSWER_STOP, answer_prompt
+from lab.steps import read_passages
 
 MAX_NAME_WORDS = 8
 HOME_WEIGHT = 1.0
@@ -72,8 +72,7 @@ class GraphRAG:
         retrieval, chains = self._walk(question, ctx)
         trace = retrieval.trace
         with trace.stage("generate"):
-            prompt = graph_prompt(question, retrieval.passages, chains, ctx.settings.answer_template)
-            text = trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP))
+            text = read_passages(question, retrieval.passages, ctx, trace, notes=relation_notes(chains))
         return Answer(self.name, text, retrieval.passages, trace)
 
     def _walk(self, question: str, ctx: LabContext) -> tuple[Retrieval, list[str]]:
@@ -227,6 +226,6 @@ def relation_chains(
     return [graph.chain(path) for path in ranked[:limit]]
 
 
-def graph_prompt(question: str, passages: Sequence[Passage], chains: Sequence[str], template: str) -> str:
-    """The shared answer prompt with the relation chains on a line after the passages."""
-    return answer_prompt(question, passages, template, notes=[f"Relations: {'; '.join(chains)}"] if chains else ())
+def relation_notes(chains: Sequence[str]) -> list[str]:
+    """The relation chains, as one line the answer prompt puts after the passages."""
+    return [f"Relations: {'; '.join(chains)}"] if chains else []

@@ -22,6 +22,7 @@ from lab.context import LabContext
 from lab.core import Answer, Passage, Retrieval, Trace
 from lab.graph import Community, EntityExtractor, EntityGraph, open_graph
 from lab.llm import ANSWER_STOP, answer_prompt
+from lab.steps import tidy_answer
 from strategies.graph import link_entities
 
 MAP_EXAMPLE = (
@@ -67,7 +68,7 @@ class GraphGlobalRAG:
                 reduce_prompt(question, partial) if chosen
                 else answer_prompt(question, passages, ctx.settings.answer_template)
             )
-            text = trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP))
+            text = tidy_answer(trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP)), question)
         return Answer(self.name, text, tuple(passages), trace)
 
     def _rank(self, question: str, ctx: LabContext, trace: Trace) -> tuple[list[Passage], list[Community]]:

@@ -13,35 +13,24 @@ import numpy as np
 from pydantic import Field
 
 from lab.context import LabContext
-from lab.core import Answer, Retrieval, Trace
+from lab.core import Answer, Retrieval, Trace, examples
 from lab.steps import RerankParams, finish_retrieval, generate_answer
 
 DRAFT_EXAMPLES = (
+    (examples.DIRECT_QUESTION, examples.MANUAL_DRAFT),
+    (examples.TOWN_QUESTION, examples.TOWN_PASSAGE),
     (
-        "Which country was Marie Curie born in?",
-        "Marie Curie was born in Warsaw, in what was then the Kingdom of Poland, and moved to Paris in 1891.",
+        "Do the Lumen 3 and the Lumen 5 lamps use the same battery?",
+        "The Lumen 3 lamp uses a battery made by Voltic. The Lumen 5 lamp uses a larger battery made by Ampere Works.",
     ),
-    (
-        "Who directed the film Jaws?",
-        "Jaws is a 1975 American thriller film directed by Steven Spielberg, based on the novel by Peter Benchley.",
-    ),
-    (
-        "Are the Danube and the Rhine in the same country?",
-        "The Danube flows from Germany through Austria, Hungary and Serbia to the Black Sea. The Rhine rises in "
-        "Switzerland and flows through Germany and the Netherlands to the North Sea.",
-    ),
-    (
-        "What band did the singer of Purple Rain start in?",
-        "Purple Rain is a 1984 song by Prince. Before his solo career, Prince played in the Minneapolis band "
-        "Grand Central.",
-    ),
+    (examples.BRIDGE_QUESTION, "The Lumen 3 lamp's battery is made by Voltic, a battery maker based in the city of Tarn."),
 )
 
 
 def draft_prompt(question: str, draft_number: int) -> str:
     """Two worked examples, rotating with the draft number, then the question for the model to continue."""
-    examples = [DRAFT_EXAMPLES[(draft_number + i) % len(DRAFT_EXAMPLES)] for i in range(2)]
-    shown = "".join(f"Question: {q}\nPassage: {passage}\n\n" for q, passage in examples)
+    shown_examples = [DRAFT_EXAMPLES[(draft_number + i) % len(DRAFT_EXAMPLES)] for i in range(2)]
+    shown = "".join(f"Question: {q}\nPassage: {passage}\n\n" for q, passage in shown_examples)
     return shown + f"Question: {question.strip()}\nPassage:"
 
 

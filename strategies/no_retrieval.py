@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from lab.context import LabContext
 from lab.core import Answer, Trace
 from lab.llm import ANSWER_STOP, closed_book_prompt
+from lab.steps import tidy_answer
 
 
 class NoRetrieval:
@@ -26,5 +27,5 @@ class NoRetrieval:
         trace = Trace()
         with trace.stage("generate"):
             prompt = closed_book_prompt(question, ctx.settings.closed_book_template)
-            text = trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP))
+            text = tidy_answer(trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP)), question)
         return Answer(self.name, text, (), trace)

@@ -11,16 +11,16 @@ generation. Left out: the paper's rewriter trained by reinforcement learning.
 from pydantic import Field
 
 from lab.context import LabContext
-from lab.core import Answer, Retrieval, Trace
+from lab.core import Answer, Retrieval, Trace, examples
 from lab.steps import RerankParams, finish_retrieval, generate_answer
 
 _EXAMPLES = (
-    "Question: What nationality was the director of the 1975 film Jaws?\n"
-    "Search query: Jaws 1975 film director nationality\n\n"
-    "Question: Which river flows through the city where Marie Curie was born?\n"
-    "Search query: Marie Curie birthplace city river\n\n"
-    "Question: Are the Danube and the Rhine both longer than the Elbe?\n"
-    "Search query: Danube Rhine Elbe river length\n\n"
+    f"Question: {examples.BRIDGE_QUESTION}\n"
+    "Search query: Lumen 3 lamp battery maker city\n\n"
+    "Question: Which river flows through the town where the engineer Mara Holt was born?\n"
+    "Search query: Mara Holt engineer birthplace town river\n\n"
+    "Question: Do the Lumen 3 and the Lumen 5 lamps both run longer than the Lumen 1?\n"
+    "Search query: Lumen 3 Lumen 5 Lumen 1 lamp run time\n\n"
 )
 
 

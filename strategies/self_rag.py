@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from lab.agent import support_prompt
 from lab.context import LabContext
 from lab.core import Answer, Passage, Retrieval, Trace
-from lab.llm import ANSWER_STOP, answer_prompt, closed_book_prompt
-from lab.steps import relevance
+from lab.llm import ANSWER_STOP, closed_book_prompt
+from lab.steps import read_passages, relevance, tidy_answer
 
 YES_NO = (" yes", " no")
 _RETRIEVE_EXAMPLES = (
@@ -69,8 +69,7 @@ class SelfRAG:
             if not retrieval.passages:
                 trace.note("chosen", "the draft: retrieval was judged unnecessary")
                 return Answer(self.name, draft, (), trace)
-            prompt = answer_prompt(question, retrieval.passages, ctx.settings.answer_template)
-            text = trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP))
+            text = read_passages(question, retrieval.passages, ctx, trace)
             evidence = retrieval.passages[:3]
             support = {
                 candidate: _log_odds(
@@ -89,7 +88,7 @@ class SelfRAG:
         trace = Trace()
         with trace.stage("draft"):
             prompt = closed_book_prompt(question, ctx.settings.closed_book_template)
-            draft = trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP))
+            draft = tidy_answer(trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP)), question)
             trace.note("draft", draft)
         with trace.stage("decide"):
             needs = self._needs_retrieval(question, draft, ctx, trace)

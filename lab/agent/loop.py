@@ -118,12 +118,12 @@ class Agent:
 
     def answer(self, run: AgentRun) -> str:
         """Draft from the best passages; with `verify`, check support, retrieve once more if unsupported."""
-        generator, params, template = self.ctx.generator, self.params, self.ctx.settings.answer_template
+        generator, params = self.ctx.generator, self.params
         if not run.passages:
             self._record(run, Step(len(run.steps) + 1, "verify", "Nothing was retrieved to support an answer.",
                                    FINISH, observation=NOT_FOUND, decided_by="rule"))
             return NOT_FOUND
-        text = draft(run, generator, params, template)
+        text = draft(run, self.ctx, params)
         if not params.verify:
             return text
         if supported(run, text, generator, params):
@@ -133,7 +133,7 @@ class Agent:
         query = f"{run.question} {text}"
         tool = fallback_tool(query, self.tools, self.graph, tried="graph")
         self._act(run, tool, query, "The answer is unsupported; retrieve once more.")
-        text = draft(run, generator, params, template)
+        text = draft(run, self.ctx, params)
         return text if supported(run, text, generator, params) else NOT_FOUND
 
     def _act(self, run: AgentRun, tool: str, query: str, thought: str, decided_by: str = "rule") -> ToolResult:

@@ -8,49 +8,35 @@ name, an entity) goes. Kept apart from the loop so the wording can be read, and 
 
 from collections.abc import Sequence
 
+from lab.core import examples
 from lab.core.contracts import Passage
 
 PASSAGE_CHARS = 240
 
+_MANUAL = f"Passage ({examples.MANUAL_TITLE}): {examples.MANUAL_PASSAGE}\n"
 _SUFFICIENCY_EXAMPLES = (
-    "Passage (Marie Curie): Marie Curie was a Polish-born physicist who lived in France.\n"
-    "Question: Which country was Marie Curie born in?\n"
-    "Enough to answer: yes\n\n"
-    "Passage (Jaws (film)): Jaws is a 1975 thriller film directed by Steven Spielberg.\n"
-    "Question: Which city was the director of Jaws born in?\n"
-    "Enough to answer: no\n\n"
+    f"{_MANUAL}Question: {examples.DIRECT_QUESTION}\nEnough to answer: yes\n\n"
+    f"{_MANUAL}Question: {examples.BRIDGE_QUESTION}\nEnough to answer: no\n\n"
 )
 _SUPPORT_EXAMPLES = (
-    "Passage (Marie Curie): Marie Curie was a Polish-born physicist who lived in France.\n"
-    "Question: Which country was Marie Curie born in?\n"
-    "Answer: Poland\n"
-    "Supported: yes\n\n"
-    "Passage (Marie Curie): Marie Curie was a Polish-born physicist who lived in France.\n"
-    "Question: Which city was Marie Curie born in?\n"
-    "Answer: Paris\n"
-    "Supported: no\n\n"
+    f"{_MANUAL}Question: {examples.DIRECT_QUESTION}\nAnswer: {examples.DIRECT_ANSWER}\nSupported: yes\n\n"
+    f"{_MANUAL}Question: {examples.DIRECT_QUESTION}\nAnswer: {examples.WRONG_ANSWER}\nSupported: no\n\n"
 )
 _MULTI_HOP_EXAMPLES = (
-    "Question: Which country was Marie Curie born in?\n"
-    "Are follow up questions needed here: no\n\n"
-    "Question: Which city was the director of Jaws born in?\n"
-    "Are follow up questions needed here: yes\n\n"
+    f"Question: {examples.DIRECT_QUESTION}\nAre follow up questions needed here: no\n\n"
+    f"Question: {examples.BRIDGE_QUESTION}\nAre follow up questions needed here: yes\n\n"
 )
 _ACTION_EXAMPLES = (
     "Tools: graph looks up a named entity and its links; search finds passages like a query; "
     "keyword finds passages sharing its words; finish answers.\n\n"
-    "Question: Who directed the film Jaws?\n"
-    "Thought: The question names Jaws; look it up.\n"
+    f"Question: {examples.DIRECT_QUESTION}\n"
+    "Thought: The question names the Lumen 3 lamp; look it up.\n"
     "Action: graph\n\n"
-    "Question: Which novel tells of a hunt for a white whale?\n"
+    f"Question: {examples.SEARCH_QUESTION}\n"
     "Thought: The question names nothing to look up; search for it.\n"
     "Action: search\n\n"
 )
-_BRIDGE_EXAMPLE = (
-    "Passage (Jaws (film)): Jaws is a 1975 thriller film directed by Steven Spielberg.\n"
-    "Question: Which city was the director of Jaws born in?\n"
-    "Next to look up: Steven Spielberg\n\n"
-)
+_BRIDGE_EXAMPLE = f"{_MANUAL}Question: {examples.BRIDGE_QUESTION}\nNext to look up: {examples.BRIDGE_ENTITY}\n\n"
 
 
 def multi_hop_prompt(question: str) -> str:

@@ -20,11 +20,12 @@ from lab.agent.records import (
     Decision,
     Step,
 )
+from lab.context import LabContext
 from lab.core.contracts import Passage
 from lab.graph.entities import entity_key
 from lab.graph.entity_graph import EntityGraph
 from lab.llm.backend import Generator
-from lab.llm.prompts import ANSWER_STOP, answer_prompt
+from lab.steps.reading import read_passages
 
 
 def reflect(run: AgentRun, question: str, generator: Generator, params: AgentParams, graph: EntityGraph | None) -> bool:
@@ -59,13 +60,12 @@ def covers_the_question(run: AgentRun, graph: EntityGraph | None) -> bool:
     return covered and (len(run.named) >= 2 or bool(run.bridges))
 
 
-def draft(run: AgentRun, generator: Generator, params: AgentParams, answer_template: str) -> str:
+def draft(run: AgentRun, ctx: LabContext, params: AgentParams) -> str:
     """An answer from the best passages, within what is left of the token budget; recorded as an answer step."""
     with run.trace.stage("generate") as stage:
         started = time.perf_counter()
         tokens = min(params.answer_tokens, params.max_generated_tokens - run.generated_tokens)
-        prompt = answer_prompt(run.question, run.passages, answer_template)
-        text = run.trace.record(generator.generate(prompt, stop=ANSWER_STOP, max_new_tokens=max(tokens, 1)))
+        text = read_passages(run.question, run.passages, ctx, run.trace, max_new_tokens=max(tokens, 1))
         step = Step(len(run.steps) + 1, "answer", "Answer from the best passages.", observation=text,
                     ms=(time.perf_counter() - started) * 1000)
         run.keep(stage, step)

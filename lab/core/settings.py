@@ -82,6 +82,12 @@ class LabSettings(BaseSettings):
     embed_batch_size: int = Field(64, ge=1, le=4096)
     max_upload_mb: int = Field(50, ge=1, le=10_000, description="Largest file the web lab accepts as an upload.")
     seed: int = Field(0, ge=0, description="Seeds torch for a run and the bootstrap of its report.")
+    answer_mode: Literal["auto", "generate", "select"] = Field(
+        "auto",
+        description="How a retrieving strategy reads its passages: 'generate' writes the answer, 'select' ranks "
+        "candidate answers taken from the passages by the generator's likelihood; 'auto' selects with an in-process "
+        "base model and generates with instruction-tuned models and servers.",
+    )
     answer_template: str = Field(
         DEFAULT_ANSWER_TEMPLATE,
         description="Prompt every retrieving strategy answers from; {passages} and {question} mark the text. "

@@ -5,10 +5,20 @@
 
 from collections.abc import Sequence
 
-_WORKED_QUESTION = "Question: Which country was Marie Curie born in?\nAnswer: Poland\n\n"
-_WORKED_PASSAGE = "Passage 1 (Marie Curie): Marie Curie was a Polish-born physicist and chemist who lived in France.\n"
+from lab.core.examples import (
+    CLOSED_BOOK_ANSWER,
+    CLOSED_BOOK_QUESTION,
+    DIRECT_ANSWER,
+    DIRECT_QUESTION,
+    MANUAL_PASSAGE,
+    MANUAL_TITLE,
+)
+
+_WORKED_PASSAGE = f"Passage 1 ({MANUAL_TITLE}): {MANUAL_PASSAGE}\n"
+_WORKED_QUESTION = f"Question: {DIRECT_QUESTION}\nAnswer: {DIRECT_ANSWER}\n\n"
+_CLOSED_BOOK_QUESTION = f"Question: {CLOSED_BOOK_QUESTION}\nAnswer: {CLOSED_BOOK_ANSWER}\n\n"
 DEFAULT_ANSWER_TEMPLATE = _WORKED_PASSAGE + _WORKED_QUESTION + "{passages}\nQuestion: {question}\nAnswer:"
-DEFAULT_CLOSED_BOOK_TEMPLATE = _WORKED_QUESTION + "Question: {question}\nAnswer:"
+DEFAULT_CLOSED_BOOK_TEMPLATE = _CLOSED_BOOK_QUESTION + "Question: {question}\nAnswer:"
 TEMPLATE_PLACEHOLDERS = {"answer_template": ("{passages}", "{question}"), "closed_book_template": ("{question}",)}
 
 

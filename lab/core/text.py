@@ -1,6 +1,7 @@
 """Character spans of text, and sentences as spans: what chunkers and the entity graph both cut text into."""
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 
@@ -29,3 +30,20 @@ def sentence_spans(text: str) -> list[Span]:
     if (span := trimmed(text, start, len(text))) is not None:
         spans.append(span)
     return spans
+
+
+_ARTICLES = frozenset({"a", "an", "the"})
+
+
+def token_overlap(a: str, b: str) -> float:
+    """Token F1 of two short answers, lower-cased, without punctuation and articles (as SQuAD compares)."""
+    left, right = _answer_tokens(a), _answer_tokens(b)
+    common = sum((Counter(left) & Counter(right)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(left), common / len(right)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _answer_tokens(text: str) -> list[str]:
+    return [token for token in re.findall(r"\w+", text.lower()) if token not in _ARTICLES]

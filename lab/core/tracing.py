@@ -35,11 +35,21 @@ class Scores(list):
     backend without log-probabilities took (see `lab.llm.backend`).
     """
 
-    def __init__(self, values: Sequence[float], path: str = "likelihood", prompt_tokens: int = 0, ms: float = 0.0):
+    def __init__(
+        self,
+        values: Sequence[float],
+        path: str = "likelihood",
+        prompt_tokens: int = 0,
+        ms: float = 0.0,
+        kv_bytes: int | None = None,
+        kv_bytes_theory: int | None = None,
+    ):
         super().__init__(float(v) for v in values)
         self.path = path
         self.prompt_tokens = prompt_tokens
         self.ms = ms
+        self.kv_bytes = kv_bytes
+        self.kv_bytes_theory = kv_bytes_theory
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,8 @@ class ScoringCall:
     path: str
     prompt_tokens: int
     ms: float
+    kv_bytes: int | None = None
+    kv_bytes_theory: int | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +132,8 @@ class Trace:
                 path=scores.path,
                 prompt_tokens=scores.prompt_tokens,
                 ms=scores.ms,
+                kv_bytes=scores.kv_bytes,
+                kv_bytes_theory=scores.kv_bytes_theory,
             )
         )
         return scores
@@ -136,11 +150,12 @@ class Trace:
 
     @property
     def kv_bytes_peak(self) -> int:
-        return max((call.kv_bytes or 0 for call in self.llm_calls), default=0)
+        """The largest cache any one call held, generating or scoring."""
+        return max((call.kv_bytes or 0 for call in [*self.llm_calls, *self.scoring_calls]), default=0)
 
     @property
     def kv_bytes_total(self) -> int:
-        return sum(call.kv_bytes or 0 for call in self.llm_calls)
+        return sum(call.kv_bytes or 0 for call in [*self.llm_calls, *self.scoring_calls])
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -26,6 +26,7 @@ from typing import Any
 import networkx as nx
 from rapidfuzz import fuzz, process
 
+from lab.core import examples
 from lab.core.text import sentence_spans
 from lab.graph.entities import (
     PLACE_LABELS,
@@ -203,9 +204,7 @@ class EntityGraph:
                     rewritten.append(community)
                     continue
                 prompt = (
-                    "Notes: Marie Curie, Pierre Curie, Sorbonne. Marie Curie was a physicist. "
-                    "She married Pierre Curie and taught at the Sorbonne.\n"
-                    "One-sentence summary: The Curies were physicists linked to the Sorbonne.\n\n"
+                    f"Notes: {examples.SUMMARY_NOTES}\nOne-sentence summary: {examples.SUMMARY}\n\n"
                     f"Notes: {community.summary[:1500]}\nOne-sentence summary:"
                 )
                 text = generator.generate(prompt, stop=("\n",)).text or community.summary

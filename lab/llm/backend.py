@@ -3,8 +3,10 @@
 Strategies complete a prompt up to stop strings, score candidate continuations, and count tokens;
 they never ask which backend they hold. What differs between backends is data, not type checks:
 `Capabilities` says whether a backend reads log-likelihoods (`can_score`), whether it only speaks
-chat (`chat_only`), whether its KV-cache bytes are measured on a live cache (`measures_kv`), and
-whether it serves several requests at once, so an evaluation may overlap items (`concurrent`).
+chat (`chat_only`), whether its KV-cache bytes are measured on a live cache (`measures_kv`),
+whether it serves several requests at once, so an evaluation may overlap items (`concurrent`), and
+whether it runs a base model in process, which reads evidence better by ranking candidate answers than
+by writing one (`base_model`, what `answer_mode = "auto"` goes by).
 
 A backend that cannot score still answers `score`: with two or more continuations it makes a
 constrained choice among them (the server's structured output where it has one, parsed text as the
@@ -13,6 +15,7 @@ margin doubts. `Scores.path` says which way the numbers were made, and the trace
 (`Trace.record_scores`).
 """
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
@@ -33,9 +36,19 @@ class Capabilities:
     chat_only: bool
     measures_kv: bool
     concurrent: bool = False
+    base_model: bool = False
 
     def to_dict(self) -> dict[str, bool]:
         return asdict(self)
+
+
+INSTRUCTION_TUNED_NAME = re.compile(r"instruct|chat|(?<![a-z])it(?![a-z])", re.IGNORECASE)
+"""How instruction-tuned checkpoints are named (Llama-3-8B-Instruct, gemma-3-1b-it, Qwen2.5-7B-Chat)."""
+
+
+def named_as_base_model(model_id: str) -> bool:
+    """A weak signal, from the name alone; a user whose model is misnamed sets `answer_mode` instead of auto."""
+    return not INSTRUCTION_TUNED_NAME.search(model_id.rsplit("/", 1)[-1])
 
 
 def choice_scores(options: int, chosen: int | None, path: str, prompt_tokens: int = 0, ms: float = 0.0) -> Scores:

@@ -6,8 +6,9 @@ faster than transformers in fp32 on a CPU (`bench/backends.py`). It is the lab's
 Scoring reads logits only where a continuation token is predicted. Gemma 3 has a 262k-token
 vocabulary, so keeping logits for every position (`logits_all=True`) would hold n_ctx x 262k floats,
 about 2 GB at 2,048 tokens; instead the prompt is evaluated once, its last logits give every
-continuation's first token, and each longer continuation is decoded as one batch asking for logits
-at its own positions only, after rewinding the cache to the end of the shared prompt (prefix reuse).
+continuation's first token, and the longer continuations are decoded together: each is its own
+sequence in one unified cache that shares the prompt's cells (`seq_cp` copies no data), so forty
+answer candidates cost one or two batched decodes instead of forty (prefix reuse, not re-encoding).
 
 Reuse across calls is kept reproducible. llama.cpp's quantized kernels round differently for
 different batch shapes (the same continuation scored after a prompt evaluated in one piece or in two
@@ -21,6 +22,7 @@ cells in use (keys and values, f16 by default) plus a small header. The figure f
 GGUF metadata is kept beside it as theory.
 """
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -35,11 +37,13 @@ import numpy as np
 
 from lab.core.placement import ModelLoadError
 from lab.core.tracing import Generation, Scores
-from lab.llm.backend import Capabilities
+from lab.llm.backend import Capabilities, named_as_base_model
 
 log = logging.getLogger(__name__)
 
 PREFILL_CHUNK = 128
+PARALLEL_SEQUENCES = 16
+"""Sequences one context holds: the prompt's, and continuations scored side by side after it."""
 SLIDING_LAYER_PATTERN = {"gemma3": 6}
 """Every Nth layer attends to the whole context and the others to a sliding window, as llama.cpp sets it
 (checked against llama.cpp's own state size for Gemma 3; add an architecture once measured the same way)."""
@@ -50,7 +54,6 @@ class LlamaCppGenerator:
     cache, so two web-lab users comparing at once take turns instead of corrupting each other's prompts."""
 
     backend = "llama-cpp"
-    capabilities = Capabilities(can_score=True, chat_only=False, measures_kv=True)
 
     def __init__(self, llama: Any, model_id: str, gguf_path: Path, max_new_tokens: int, device: str = "cpu"):
         self.llama = llama
@@ -58,6 +61,9 @@ class LlamaCppGenerator:
         self.gguf_path = gguf_path
         self.max_new_tokens = max_new_tokens
         self.device = device
+        self.capabilities = Capabilities(
+            can_score=True, chat_only=False, measures_kv=True, base_model=named_as_base_model(model_id)
+        )
         self._reusable = 0
         self._lock = threading.Lock()
 
@@ -77,6 +83,7 @@ class LlamaCppGenerator:
                 logits_all=False,
                 verbose=False,
             )
+            _reopen_with_parallel_sequences(llama, PARALLEL_SEQUENCES)
         except ValueError as error:
             raise ModelLoadError(
                 f"llama.cpp cannot open {gguf_path}: {error}. Point generator at a valid .gguf file."
@@ -137,14 +144,50 @@ class LlamaCppGenerator:
         started = time.perf_counter()
         prompt_ids = self._tokens(prompt, bos=True)
         first_token = _log_softmax(self._prefill(prompt_ids))
-        values = []
-        for ids in (self._tokens(c, bos=False) for c in continuations):
-            total = float(first_token[ids[0]]) if ids else 0.0
-            if len(ids) > 1:
-                rows = self._continuation_logits(len(prompt_ids), ids[:-1])
-                total += sum(float(_log_softmax(row)[token]) for row, token in zip(rows, ids[1:]))
-            values.append(total)
-        return Scores(values, "likelihood", len(prompt_ids), (time.perf_counter() - started) * 1000)
+        token_lists = [self._tokens(c, bos=False) for c in continuations]
+        values = [float(first_token[ids[0]]) if ids else 0.0 for ids in token_lists]
+        longer = [(index, ids) for index, ids in enumerate(token_lists) if len(ids) > 1]
+        for group in _groups(longer, self.llama.n_batch, PARALLEL_SEQUENCES - 1):
+            for index, rest in zip((index for index, _ in group), self._side_by_side(len(prompt_ids), group)):
+                values[index] += rest
+        return Scores(
+            values,
+            "likelihood",
+            len(prompt_ids),
+            (time.perf_counter() - started) * 1000,
+            kv_bytes=self.kv_state_bytes(),
+            kv_bytes_theory=self.theoretical_kv_bytes(len(prompt_ids)),
+        )
+
+    def _side_by_side(self, prompt_length: int, group: list[tuple[int, list[int]]]) -> list[float]:
+        """Log-likelihood of each continuation after its first token, every one in its own sequence.
+
+        The rows (sequence, position, token, next token) go through as many decodes of `n_batch` rows as
+        they fill; a continuation longer than one decode simply spans two.
+        """
+        memory = self.llama._ctx.memory
+        self._rewind(prompt_length)
+        rows = []
+        for sequence, (_, ids) in enumerate(group, start=1):
+            llama_cpp.llama_memory_seq_rm(memory, sequence, -1, -1)
+            llama_cpp.llama_memory_seq_cp(memory, 0, sequence, 0, prompt_length)
+            rows.extend((sequence, prompt_length + i, token, ids[i + 1]) for i, token in enumerate(ids[:-1]))
+        totals = [0.0] * (len(group) + 1)
+        try:
+            for start in range(0, len(rows), self.llama.n_batch):
+                piece = rows[start : start + self.llama.n_batch]
+                batch = self.llama._batch.batch
+                for row, (sequence, position, token, _) in enumerate(piece):
+                    batch.token[row], batch.pos[row] = token, position
+                    batch.seq_id[row][0], batch.n_seq_id[row], batch.logits[row] = sequence, 1, True
+                batch.n_tokens = len(piece)
+                self.llama._ctx.decode(self.llama._batch)
+                for row, (sequence, _, _, following) in enumerate(piece):
+                    totals[sequence] += _log_probability(self._logits(row), following)
+            return totals[1:]
+        finally:
+            for sequence in range(1, len(group) + 1):
+                llama_cpp.llama_memory_seq_rm(memory, sequence, -1, -1)
 
     def kv_state_bytes(self) -> int:
         """llama.cpp's own count of the bytes sequence 0's state takes: the KV cells in use, and a header."""
@@ -190,20 +233,6 @@ class LlamaCppGenerator:
         self._reusable = len(prompt_ids) // PREFILL_CHUNK * PREFILL_CHUNK
         return self._logits(-1)
 
-    def _continuation_logits(self, prompt_length: int, tokens: list[int]) -> list[np.ndarray]:
-        """Logits at each of `tokens`, decoded as one batch after the prompt, logits asked for there only."""
-        self._rewind(prompt_length)
-        rows = []
-        for start in range(0, len(tokens), PREFILL_CHUNK):
-            piece = tokens[start : start + PREFILL_CHUNK]
-            position = prompt_length + start
-            self.llama._batch.set_batch(batch=piece, n_past=position, logits_all=True)
-            self.llama._ctx.decode(self.llama._batch)
-            self.llama.input_ids[position : position + len(piece)] = piece
-            self.llama.n_tokens = position + len(piece)
-            rows.extend(self._logits(i) for i in range(len(piece)))
-        return rows
-
     def _rewind(self, position: int) -> bool:
         """Drop the cache after `position`; False where llama.cpp cannot."""
         if position > self.llama.n_tokens or not self.llama._ctx.kv_cache_seq_rm(-1, position, -1):
@@ -225,6 +254,37 @@ def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
             break
         length += 1
     return length
+
+
+def _groups(items: list[tuple[int, list[int]]], tokens: int, sequences: int) -> list[list[tuple[int, list[int]]]]:
+    """Consecutive continuations packed into groups of at most `sequences`, each group's rows about one decode."""
+    groups: list[list[tuple[int, list[int]]]] = [[]]
+    used = 0
+    for index, ids in items:
+        if groups[-1] and (used + len(ids) - 1 > tokens or len(groups[-1]) == sequences):
+            groups.append([])
+            used = 0
+        groups[-1].append((index, ids))
+        used += len(ids) - 1
+    return [group for group in groups if group]
+
+
+def _reopen_with_parallel_sequences(llama: Any, sequences: int) -> None:
+    """Give the context room for `sequences` sequences in one unified cache (the Llama class offers no option).
+
+    Unified, every sequence may use the whole context; split, each would get a 1/`sequences` share.
+    """
+    params = llama.context_params
+    params.n_seq_max = sequences
+    params.kv_unified = True
+    llama._ctx.close()
+    context = llama_cpp._internals.LlamaContext(model=llama._model, params=params, verbose=False)
+    llama._ctx = llama._stack.enter_context(contextlib.closing(context))
+
+
+def _log_probability(logits: np.ndarray, token: int) -> float:
+    top = float(logits.max())
+    return float(logits[token]) - top - float(np.log(np.exp(logits - top, dtype=np.float64).sum()))
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from lab.core.tracing import Generation, Scores
-from lab.llm.backend import Capabilities
+from lab.llm.backend import Capabilities, named_as_base_model
 from lab.llm.kv_cache import measured_kv_bytes, theoretical_kv_bytes
 
 
@@ -24,13 +24,15 @@ class TransformersGenerator:
     """A transformers causal LM with its tokenizer, on one device."""
 
     backend = "transformers"
-    capabilities = Capabilities(can_score=True, chat_only=False, measures_kv=True)
 
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, model_id: str, max_new_tokens: int):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.model_id = model_id
         self.max_new_tokens = max_new_tokens
+        self.capabilities = Capabilities(
+            can_score=True, chat_only=False, measures_kv=True, base_model=named_as_base_model(model_id)
+        )
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
 

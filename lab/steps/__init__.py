@@ -1,10 +1,11 @@
-"""Steps several strategies share: reading passages into an answer, reranking, reciprocal rank fusion.
+"""Steps several strategies share: reading passages into an answer (generated or selected), reranking,
+reciprocal rank fusion.
 
 They import `lab.context` and the rooms below it.
 """
 
 from lab.steps.fusion import RRF_K, reciprocal_rank_fusion
-from lab.steps.reading import generate_answer
+from lab.steps.reading import generate_answer, read_passages, tidy_answer
 from lab.steps.reranking import RerankParams, finish_retrieval, relevance, rerank
 
 __all__ = [
@@ -12,7 +13,9 @@ __all__ = [
     "RerankParams",
     "finish_retrieval",
     "generate_answer",
+    "read_passages",
     "reciprocal_rank_fusion",
     "relevance",
     "rerank",
+    "tidy_answer",
 ]

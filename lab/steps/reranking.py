@@ -23,22 +23,18 @@ from dataclasses import replace
 from pydantic import BaseModel, ConfigDict, Field
 
 from lab.context import LabContext
+from lab.core import examples
 from lab.core.contracts import Passage, Retrieval
 from lab.core.tracing import Scores, Trace
 from lab.llm.backend import Generator
 
 RELEVANCE_CHOICES = (" yes", " no")
 
-_WORKED_PAIR = (
-    "Passage (Marie Curie): Marie Curie was a Polish-born physicist who lived in France.\n"
-    "Question: Which country was Marie Curie born in?\n"
-)
+_WORKED_PAIR = f"Passage ({examples.MANUAL_TITLE}): {examples.MANUAL_PASSAGE}\nQuestion: {examples.DIRECT_QUESTION}\n"
 _QUESTION_EXAMPLE = _WORKED_PAIR + "\n"
 _EXAMPLES = (
-    _WORKED_PAIR
-    + "Relevant: yes\n\n"
-    "Passage (Eiffel Tower): The Eiffel Tower is a wrought-iron lattice tower in Paris.\n"
-    "Question: Which country was Marie Curie born in?\n"
+    f"{_WORKED_PAIR}Relevant: yes\n\n"
+    f"Passage ({examples.UNRELATED_TITLE}): {examples.UNRELATED_PASSAGE}\nQuestion: {examples.DIRECT_QUESTION}\n"
     "Relevant: no\n\n"
 )
 

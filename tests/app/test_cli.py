@@ -25,7 +25,7 @@ QUESTION = "Were Scott Derrickson and Ed Wood of the same nationality?"
 def first_ask(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """`--kb demo` on a fresh lab home: the bundled demo KB is built on first use, then the question answered."""
     home = tmp_path_factory.mktemp("cli-home")
-    result = raglab("ask", QUESTION, "--kb", "demo", "--json", home=home)
+    result = raglab("ask", QUESTION, "--kb", "demo", "--answer-mode", "generate", "--json", home=home)
     assert result.returncode == 0, result.stderr
     return home, result
 
@@ -52,6 +52,27 @@ def test_ask_json_prints_the_answer_object_with_contexts_and_measured_stages(fir
     assert call["kv_bytes_theory"] > 0
     assert abs(call["kv_bytes"] - call["kv_bytes_theory"]) <= 0.01 * call["kv_bytes_theory"]
     assert answer["trace"]["generator"]["backend"] == "llama-cpp"
+
+
+def test_ask_in_select_mode_shows_the_ranked_candidates_in_the_trace(cli_home):
+    question = "Who was known by his stage name Aladin and helped organizations improve their performance as a consultant?"
+    result = raglab("ask", question, "--kb", "demo", "--answer-mode", "select", "--json", home=cli_home)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    read = next(stage for stage in answer["trace"]["stages"] if stage["name"] == "generate")["detail"]
+    assert read["answer_mode"] == "select" and read["question_shape"].startswith("expects")
+    candidates = read["candidates"]
+    assert len(candidates) == 5 and answer["answer"] == candidates[0]["text"]
+    assert [c["score"] for c in candidates] == sorted((c["score"] for c in candidates), reverse=True)
+    assert {"text", "score", "likelihood"} <= set(candidates[0])
+    scoring = answer["trace"]["scoring_calls"][-1]
+    assert scoring["stage"] == "generate" and scoring["path"] == "likelihood" and scoring["options"] > 5
+    assert abs(scoring["kv_bytes"] - scoring["kv_bytes_theory"]) <= 0.01 * scoring["kv_bytes_theory"]
+
+
+def test_generate_mode_writes_the_answer_without_candidates(first_ask):
+    read = next(s for s in json.loads(first_ask[1].stdout)["trace"]["stages"] if s["name"] == "generate")["detail"]
+    assert read == {"answer_mode": "generate"}
 
 
 def test_reingesting_the_same_file_reports_it_unchanged(cli_home):

@@ -35,15 +35,18 @@ def test_compare_returns_one_answer_column_per_chosen_strategy(lab_env):
     assert not app.exception
     assert [h.value for h in app.subheader][:2] == ["no-retrieval", "traditional"]
     assert not app.error
+    assert [e.label for e in app.expander if "answer candidates" in e.label] == ["Top 5 answer candidates"]
 
 
 def test_settings_are_saved_to_the_settings_file(lab_env, monkeypatch, tmp_path):
     monkeypatch.setenv("RAGLAB_SETTINGS_FILE", str(tmp_path / "settings.toml"))
     app = page("6_Settings.py").run()
     app.number_input(key="top_k").set_value(7)
+    app.selectbox(key="answer_mode").set_value("generate")
     app.button(key="save").click().run()
     assert not app.exception
-    assert "top_k = 7" in (tmp_path / "settings.toml").read_text()
+    saved = (tmp_path / "settings.toml").read_text()
+    assert "top_k = 7" in saved and 'answer_mode = "generate"' in saved
 
 
 def test_prompt_templates_are_edited_and_saved_and_a_broken_one_is_refused(lab_env, monkeypatch, tmp_path):

@@ -57,3 +57,13 @@ def test_on_five_demo_questions_llama_cpp_retrieves_the_same_and_mostly_answers_
         agree += quantized.text.lower() == full_precision.text.lower()
     print(f"llama-cpp and transformers gave the same answer text on {agree} of 5 demo questions")
     assert agree >= 3
+
+
+def test_llama_cpp_scores_many_continuations_side_by_side_as_it_scores_each_alone(generator):
+    """Forty answer candidates share one evaluation of the prompt; each is its own sequence on its cache."""
+    continuations = [f" {word}\n" for word in ("Poland", "France", "Warsaw", "physicist", "the Sorbonne", "1867")] * 7
+    together = generator.score(PROMPT, continuations)
+    alone = [generator.score(PROMPT, [continuation])[0] for continuation in continuations]
+    assert together.prompt_tokens == generator.count_tokens(PROMPT) + 1
+    assert max(abs(t - a) for t, a in zip(together, alone)) < 0.6
+    assert together.index(max(together)) % 6 == alone.index(max(alone)) % 6

@@ -78,7 +78,8 @@ def test_given_a_demo_question_each_strategy_answers_with_its_named_stages(name,
     answer = strategy.answer(demo_questions[0]["question"], demo_ctx)
     assert answer.error is None and answer.strategy == name
     assert [stage.name for stage in answer.trace.stages] == list(strategy.stages)
-    assert answer.trace.llm_calls and answer.trace.llm_calls[-1].stage == "generate"
+    last_call = [*answer.trace.llm_calls, *answer.trace.scoring_calls][-1]
+    assert last_call.stage == "generate" and answer.trace.kv_bytes_peak > 0
     if name == "no-retrieval":
         assert answer.passages == ()
     else:
@@ -134,7 +135,8 @@ def test_the_prompt_templates_in_settings_are_what_the_generator_reads(name, dem
         else closed_book_prompt(question, settings.closed_book_template)
     )
     beginning_of_text = 1
-    assert answer.trace.llm_calls[-1].prompt_tokens == demo_ctx.generator.count_tokens(prompt) + beginning_of_text
+    read = [*answer.trace.llm_calls, *answer.trace.scoring_calls][-1]
+    assert read.prompt_tokens == demo_ctx.generator.count_tokens(prompt) + beginning_of_text
 
 
 def test_an_unknown_strategy_is_refused_with_the_known_names():

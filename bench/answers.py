@@ -1,0 +1,162 @@
+"""Answer quality of every strategy on both bundled demos, in `generate` and in `select` answer mode.
+
+The table a user picks a strategy from: for each demo corpus (HotpotQA, Wikipedia paragraphs; the Click
+docs, Markdown pages) and each strategy, answer exact match and token F1 (SQuAD normalization,
+`eval/answer_metrics.py`) with the answer written (`generate`) and with it selected from candidate spans
+(`select`), the mean seconds per question end to end in each mode and their ratio, and recall@5 of
+the gold documents, over all questions and over those whose gold spans two or more documents
+(retrieval does not depend on the mode; measured in `select`). Each strategy runs
+in full (`answer`) once per mode on the same loaded context, so the two modes see the same retrieval
+code and the same model. The HotpotQA questions are also reported by half (even and odd positions),
+the split the README's held-out figures use: the ranking weights were chosen on one half and read on the other.
+
+A strategy that raises is reported by name while the rest go on. Knowledge bases are built in a
+temporary lab home with the default settings (top_k 5).
+
+    .venv/bin/python bench/answers.py [--corpora demo,docs-demo] [--strategies traditional,agentic] [--questions N]
+"""
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import lab  # noqa: F401
+from eval.answer_metrics import exact_match, f1_score
+from eval.qa_sets import QAItem, load_qa_set
+from lab.context import LabContext, build_context
+from lab.core import LabSettings
+from lab.ingestion import BUNDLED_DEMOS, build_bundled_demo
+from strategies import available_strategies, get_strategy
+
+MODES = ("generate", "select")
+FIRST = ("no-retrieval", "traditional", "hybrid", "graph", "agentic")
+"""Run first, so that a long run read early already holds the control and the four strategies the lab leads with."""
+
+
+@dataclass
+class Cell:
+    """One strategy on one corpus in one mode: per-question scores and seconds."""
+
+    em: list[float] = field(default_factory=list)
+    f1: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    recall: list[float] = field(default_factory=list)
+    multi_document: list[bool] = field(default_factory=list)
+    error: str | None = None
+
+    def mean(self, name: str, positions: slice = slice(None)) -> float:
+        values = getattr(self, name)[positions]
+        return statistics.fmean(values) if values else float("nan")
+
+    def multi_document_recall(self) -> float:
+        """Recall@5 on the questions whose gold spans two or more documents: the multi-hop ones."""
+        values = [r for r, multi in zip(self.recall, self.multi_document) if multi]
+        return statistics.fmean(values) if values else float("nan")
+
+
+def run_cell(name: str, items: tuple[QAItem, ...], ctx: LabContext, mode: str) -> Cell:
+    strategy = get_strategy(name)
+    moded = replace(ctx, settings=ctx.settings.model_copy(update={"answer_mode": mode}))
+    cell = Cell()
+    for position, item in enumerate(items):
+        started = time.perf_counter()
+        try:
+            answer = strategy.answer(item.question, moded)
+        except Exception as error:  # one failing strategy is reported by name; the others go on
+            cell.error = f"failed on question {position + 1}: {type(error).__name__}: {error}"
+            return cell
+        cell.seconds.append(time.perf_counter() - started)
+        cell.em.append(exact_match(answer.text, item.reference))
+        cell.f1.append(f1_score(answer.text, item.reference))
+        gold = set(item.reference_doc_titles)
+        found = {p.doc_title for p in answer.passages[:5]}
+        cell.recall.append(len(gold & found) / len(gold) if gold else float("nan"))
+        cell.multi_document.append(len(gold) > 1)
+        print(f"  {name:<13} {mode:<8} q{position + 1:>2} f1={cell.f1[-1]:.2f} {cell.seconds[-1]:6.1f} s "
+              f"{answer.text[:50]!r}", file=sys.stderr, flush=True)
+    return cell
+
+
+HEADER = (
+    f"{'strategy':<13} {'EM gen':>7} {'F1 gen':>7} {'EM sel':>7} {'F1 sel':>7} {'s/q gen':>8} {'s/q sel':>8} "
+    f"{'sel/gen':>8} {'R@5':>6} {'R@5 multi':>9}"
+)
+
+
+def row(name: str, cells: dict[str, Cell]) -> str:
+    failed = [f"{mode}: {cell.error}" for mode, cell in cells.items() if cell.error]
+    if failed:
+        return f"{name:<13} " + "; ".join(failed)
+    gen, sel = cells["generate"], cells["select"]
+    ratio = sel.mean("seconds") / gen.mean("seconds")
+    return (
+        f"{name:<13} {gen.mean('em'):>7.3f} {gen.mean('f1'):>7.3f} {sel.mean('em'):>7.3f} {sel.mean('f1'):>7.3f} "
+        f"{gen.mean('seconds'):>8.2f} {sel.mean('seconds'):>8.2f} {ratio:>7.2f}x {sel.mean('recall'):>6.3f} "
+        f"{sel.multi_document_recall():>9.3f}"
+    )
+
+
+def print_corpus_table(corpus: str, results: dict[str, dict[str, Cell]], count: int) -> None:
+    print(f"\n{corpus} ({count} questions): answer EM / F1 by mode, seconds per question, recall@5")
+    print(HEADER)
+    for name, cells in results.items():
+        print(row(name, cells))
+
+
+def print_halves(results: dict[str, dict[str, Cell]]) -> None:
+    print("\nBy half (even / odd question positions): F1 gen, F1 sel, recall@5")
+    for name, cells in results.items():
+        if any(cell.error for cell in cells.values()):
+            continue
+        parts = []
+        for label, positions in (("even", slice(0, None, 2)), ("odd", slice(1, None, 2))):
+            parts.append(
+                f"{label}: {cells['generate'].mean('f1', positions):.3f} {cells['select'].mean('f1', positions):.3f} "
+                f"{cells['select'].mean('recall', positions):.3f}"
+            )
+        print(f"{name:<13} " + " | ".join(parts))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpora", default=",".join(BUNDLED_DEMOS), help="Bundled demo KB names, comma-separated.")
+    parser.add_argument("--strategies", default="all", help="Comma-separated names, or 'all' (the default).")
+    parser.add_argument("--questions", type=int, default=None, help="Only the first N questions of each corpus.")
+    args = parser.parse_args()
+
+    known = list(available_strategies())
+    first = [name for name in FIRST if name in known]
+    names = first + [n for n in known if n not in first] if args.strategies == "all" else args.strategies.split(",")
+    for name in names:
+        get_strategy(name)
+    corpora = [corpus.strip() for corpus in args.corpora.split(",") if corpus.strip()]
+    with tempfile.TemporaryDirectory() as home:
+        settings = LabSettings(home=Path(home))
+        contexts, questions = {}, {}
+        for corpus in corpora:
+            report = build_bundled_demo(settings, corpus)
+            print(f"{corpus}: {report.documents_added} documents, {report.chunks_added} chunks", file=sys.stderr)
+            questions[corpus] = load_qa_set(BUNDLED_DEMOS[corpus].questions, limit=args.questions).items
+            contexts[corpus] = build_context(settings, corpus)
+        results: dict[str, dict[str, dict[str, Cell]]] = {corpus: {} for corpus in corpora}
+        for name in names:
+            for corpus in corpora:
+                cells = {mode: run_cell(name, questions[corpus], contexts[corpus], mode) for mode in MODES}
+                results[corpus][name] = cells
+                print(f"{corpus:<10} {row(name, cells)}", flush=True)
+        for context in contexts.values():
+            context.kb.close()
+    print("\n=== summary ===")
+    for corpus in corpora:
+        print_corpus_table(corpus, results[corpus], len(questions[corpus]))
+        if corpus == "demo":
+            print_halves(results[corpus])
+    print()
+
+
+if __name__ == "__main__":
+    main()

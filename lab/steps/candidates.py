@@ -1,0 +1,171 @@
+"""Candidate answers drawn from retrieved passages, for answer selection (`lab.steps.selecting`).
+
+A 270M base model reads evidence badly when it must write the answer, but it ranks short spans of that
+evidence well. So the spans an answer is usually made of are collected here: named entities, dates and
+numbers, noun chunks, passage titles, and quoted or `code` phrases (the answers of technical docs),
+each with its closeness: how many of the question's content words share a sentence with it.
+The question's own shape narrows them: a yes/no question is answered "yes" or "no", and a question that
+offers its options ("…, A or B?") is answered by one of them. Everything here is spaCy and string work;
+no model is called.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from lab.core.contracts import Passage
+
+AUXILIARIES = frozenset(
+    "is are was were am be do does did can could has have had will would shall should may might must".split()
+)
+ANSWER_TYPES = {
+    "who": frozenset({"PERSON", "ORG", "NORP"}),
+    "when": frozenset({"DATE", "TIME"}),
+    "what year": frozenset({"DATE"}),
+    "which year": frozenset({"DATE"}),
+    "how many": frozenset({"CARDINAL", "QUANTITY"}),
+    "how much": frozenset({"MONEY", "QUANTITY", "PERCENT", "CARDINAL"}),
+    "how long": frozenset({"DATE", "TIME", "QUANTITY"}),
+    "how old": frozenset({"DATE", "CARDINAL"}),
+    "where": frozenset({"GPE", "LOC", "FAC"}),
+    "what city": frozenset({"GPE"}),
+    "which city": frozenset({"GPE"}),
+    "what country": frozenset({"GPE"}),
+    "which country": frozenset({"GPE"}),
+    "what nationality": frozenset({"NORP", "GPE"}),
+}
+"""Question openings and the spaCy entity labels their answers usually carry (a prior, not a filter)."""
+
+_QUOTED = re.compile(r"`([^`\n]{1,60})`|\"([^\"\n]{2,60})\"|“([^”\n]{2,60})”")
+_CHOICE = re.compile(r"[,:;]\s*([^,:;]{1,80}?)\s*,?\s+or\s+([^,:;?]{1,80}?)\s*\??\s*$", re.IGNORECASE)
+_LEADING = re.compile(r"^(?:the|a|an|its|their|his|her|this|that|these|those)\s+", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+MAX_CANDIDATE_WORDS = 8
+
+
+@dataclass
+class Candidate:
+    """One possible answer and the evidence-side facts the ranking weighs."""
+
+    text: str
+    first_rank: int
+    passages: set[int] = field(default_factory=set)
+    labels: set[str] = field(default_factory=set)
+    in_question: bool = False
+    closeness: float = 0.0
+    """Largest share of the question's content words in a sentence that holds the candidate."""
+
+    def to_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "first_rank": self.first_rank,
+            "passages": len(self.passages),
+            "labels": sorted(self.labels),
+            "closeness": round(self.closeness, 3),
+        }
+
+
+@dataclass(frozen=True)
+class QuestionShape:
+    """What the question's form says about its answer: yes/no, one of offered options, or an expected type."""
+
+    yes_no: bool
+    options: tuple[str, ...]
+    expected_labels: frozenset[str]
+
+
+def question_shape(question: str, nlp) -> QuestionShape:
+    text = " ".join(question.split())
+    lowered = text.lower()
+    starts_with_auxiliary = (_WORD.findall(lowered) or [""])[0] in AUXILIARIES
+    options = _offered_options(text, nlp, starts_with_auxiliary)
+    opening = max((o for o in ANSWER_TYPES if re.search(rf"\b{o}\b", lowered)), key=len, default="")
+    return QuestionShape(starts_with_auxiliary and not options, options, ANSWER_TYPES.get(opening, frozenset()))
+
+
+def _offered_options(question: str, nlp, starts_with_auxiliary: bool) -> tuple[str, ...]:
+    """The two options of "…, A or B?"; or, in a question opening like "Is A or B …?", the phrases either
+    side of " or " (spaCy's names and noun chunks). "Which band or singer …?" offers no options."""
+    if " or " not in question.lower():
+        return ()
+    match = _CHOICE.search(question)
+    if match:
+        return tuple(_clean(option) for option in match.groups())
+    if not starts_with_auxiliary:
+        return ()
+    doc = nlp(question)
+    split = question.lower().rindex(" or ")
+    phrases = sorted({*doc.ents, *doc.noun_chunks}, key=lambda span: span.start_char)
+    before = [p for p in phrases if p.end_char <= split]
+    after = [p for p in phrases if p.start_char > split]
+    return (_clean(before[-1].text), _clean(after[0].text)) if before and after else ()
+
+
+def answer_candidates(
+    question: str, passages: Sequence[Passage], nlp, shape: QuestionShape, limit: int = 40
+) -> list[Candidate]:
+    """At most `limit` candidates: those in the sentences closest to the question first, then by passage rank.
+
+    What the question itself names is left out: outside "A or B" questions, an answer repeats the
+    question's names almost never, while a base model scores them high for having just read them.
+    """
+    if shape.yes_no:
+        return [Candidate("yes", 0), Candidate("no", 0)]
+    if shape.options:
+        return [Candidate(option, 0, in_question=True) for option in shape.options]
+    question_key = _key(question)
+    terms = content_lemmas(nlp(question))
+    found: dict[str, Candidate] = {}
+
+    def add(text: str, rank: int, closeness: float, label: str = "") -> None:
+        text = _clean(text)
+        key = _key(text)
+        if not key or len(text.split()) > MAX_CANDIDATE_WORDS or key.isdigit() and len(key) == 1 and label == "":
+            return
+        candidate = found.setdefault(key, Candidate(text, rank, in_question=f" {key} " in f" {question_key} "))
+        candidate.passages.add(rank)
+        candidate.closeness = max(candidate.closeness, closeness)
+        if label:
+            candidate.labels.add(label)
+
+    for rank, doc in enumerate(nlp.pipe(p.text for p in passages)):
+        near = {sentence.start: _closeness(terms, sentence) for sentence in doc.sents}
+
+        def closeness_of(span) -> float:
+            return near.get(span.sent.start, 0.0)
+
+        add(passages[rank].doc_title, rank, max(near.values(), default=0.0), "TITLE")
+        for ent in doc.ents:
+            add(ent.text, rank, closeness_of(ent), ent.label_)
+        for quoted in _QUOTED.finditer(passages[rank].text):
+            span = doc.char_span(quoted.start(), quoted.end(), alignment_mode="expand")
+            add(next(g for g in quoted.groups() if g), rank, closeness_of(span) if span else 0.0, "QUOTED")
+        for chunk in doc.noun_chunks:
+            if not all(token.is_stop or token.is_punct for token in chunk):
+                add(chunk.text, rank, closeness_of(chunk))
+        for token in doc:
+            if token.like_num:
+                add(token.text, rank, closeness_of(token), "CARDINAL")
+    fresh = [candidate for candidate in found.values() if not candidate.in_question]
+    return sorted(fresh, key=lambda c: (-c.closeness, c.first_rank))[:limit]
+
+
+def content_lemmas(doc) -> frozenset[str]:
+    """The question's words that carry meaning: lemmas of what is not a stop word or punctuation."""
+    return frozenset(t.lemma_.lower() for t in doc if not (t.is_stop or t.is_punct or t.is_space))
+
+
+def _closeness(terms: frozenset[str], sentence) -> float:
+    """Share of the question's content words the sentence repeats (the answer usually sits beside them)."""
+    if not terms:
+        return 0.0
+    return len(terms & {t.lemma_.lower() for t in sentence}) / len(terms)
+
+
+def _clean(text: str) -> str:
+    text = " ".join(text.split()).strip(" .,;:!?\"'()[]")
+    return _LEADING.sub("", text)
+
+
+def _key(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))

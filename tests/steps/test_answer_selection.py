@@ -1,0 +1,154 @@
+"""Answer selection: candidates from real passages of both demo corpora, ranked by the embedded model."""
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from lab.context import LabContext
+from lab.core.contracts import Passage
+from lab.core.tracing import Trace
+from lab.graph.entities import EntityExtractor
+from lab.llm.prompts import answer_prompt
+from lab.steps.candidates import Candidate, QuestionShape, answer_candidates, question_shape
+from lab.steps.selecting import RankingWeights, rank_candidates, ranking_score, resolved_answer_mode
+
+DOCS = Path(__file__).resolve().parents[2] / "datasets" / "click_docs"
+OPEN = QuestionShape(yes_no=False, options=(), expected_labels=frozenset())
+
+
+@pytest.fixture(scope="module")
+def nlp(settings):
+    return EntityExtractor.load(settings.spacy_model).nlp
+
+
+def supporting_passages(record: dict) -> list[Passage]:
+    """The record's gold paragraphs, as the passages a perfect retriever would return."""
+    gold = {title for title, _ in record["supporting_facts"]}
+    paragraphs = [(title, "".join(sentences)) for title, sentences in record["context"] if title in gold]
+    return [Passage(i, title, 1.0, text) for i, (title, text) in enumerate(paragraphs)]
+
+
+def docs_paragraph(file_name: str, needle: str) -> Passage:
+    """The paragraph of a bundled docs page that holds `needle`."""
+    text = (DOCS / file_name).read_text()
+    title = re.search(r"^#\s+(.+)$", text, re.MULTILINE).group(1).strip()
+    paragraph = next(p for p in text.split("\n\n") if needle in p)
+    return Passage(0, title, 1.0, paragraph)
+
+
+def record_answered(demo_questions: list[dict], answer: str) -> dict:
+    return next(record for record in demo_questions if record["answer"] == answer)
+
+
+def test_a_yes_no_question_is_answered_yes_or_no(nlp):
+    question = "Are Local H and For Against both from the United States?"
+    shape = question_shape(question, nlp)
+    passages = [Passage(0, "Local H", 1.0, "Local H is an American rock band from Zion, Illinois.")]
+    assert shape.yes_no
+    assert [c.text for c in answer_candidates(question, passages, nlp, shape)] == ["yes", "no"]
+
+
+def test_a_question_that_offers_two_options_is_answered_by_one_of_them(nlp):
+    shape = question_shape("Which is older, the Lumen 3 lamp or the Lumen 5 lamp?", nlp)
+    assert not shape.yes_no
+    assert shape.options == ("Lumen 3 lamp", "Lumen 5 lamp")
+    docs_shape = question_shape("Should I use a Group or a CommandCollection to merge two groups?", nlp)
+    assert docs_shape.options == ("Group", "CommandCollection") and not docs_shape.yes_no
+
+
+@pytest.mark.parametrize(
+    ("question", "label"),
+    [
+        ("Who designed the harbour bridge in Port Elin?", "PERSON"),
+        ("How many copies does the backup keep?", "CARDINAL"),
+        ("When did the bridge open?", "DATE"),
+        ("In which country was the lamp made?", "GPE"),
+        ("What does the lazy flag change?", None),
+    ],
+)
+def test_the_question_word_sets_the_expected_answer_type(nlp, question: str, label: str | None):
+    expected = question_shape(question, nlp).expected_labels
+    assert label in expected if label else not expected
+
+
+def test_demo_candidates_hold_the_answer_and_leave_out_what_the_question_names(nlp, demo_questions):
+    record = record_answered(demo_questions, "Kansas Song")
+    shape = question_shape(record["question"], nlp)
+    candidates = answer_candidates(record["question"], supporting_passages(record), nlp, shape)
+    texts = [c.text for c in candidates]
+    assert "Kansas Song" in texts and len(texts) <= 40
+    assert "Lawrence" not in texts and not any(c.in_question for c in candidates)
+    song = candidates[texts.index("Kansas Song")]
+    assert "TITLE" in song.labels and song.first_rank == 0
+
+
+def test_docs_candidates_take_code_spans_and_numbers(nlp):
+    passage = docs_paragraph("options.md", "count=True")
+    question = "How do I make a -v option count how many times it was repeated?"
+    candidates = answer_candidates(question, [passage], nlp, question_shape(question, nlp))
+    by_text = {c.text: c for c in candidates}
+    assert "QUOTED" in by_text["count=True"].labels
+    version = docs_paragraph("shell-completion.md", "4.4")
+    numbers = answer_candidates("Which Bash version is needed?", [version], nlp, OPEN)
+    assert "4.4" in [c.text for c in numbers]
+
+
+def test_the_ranking_adds_priors_agreement_and_a_share_of_the_closed_book_likelihood():
+    person = Candidate("Mara Holt", 0, passages={0, 1, 2}, labels={"PERSON"})
+    shape = QuestionShape(False, (), frozenset({"PERSON"}))
+    plain = RankingWeights(
+        calibration=0.0, answer_type=0.0, agreement=0.0, passage_rank=0.0, closeness=0.0, generation=0.0
+    )
+    assert ranking_score(person, -4.0, -9.0, shape, plain) == -4.0
+    pmi = replace(plain, calibration=1.0)
+    assert ranking_score(person, -4.0, -9.0, shape, pmi) == 5.0
+    priors = replace(plain, answer_type=1.5, agreement=1.0, passage_rank=0.5)
+    later = Candidate("Mara Holt", 2, passages={2}, labels={"ORG"})
+    assert ranking_score(person, -4.0, 0.0, shape, priors) == pytest.approx(-4.0 + 1.5 + 1.0986, abs=1e-3)
+    assert ranking_score(later, -4.0, 0.0, shape, priors) == -5.0
+    written = replace(plain, generation=4.0)
+    assert ranking_score(person, -4.0, 0.0, shape, written, generated="the engineer Mara Holt") == pytest.approx(
+        -4.0 + 4.0 * 0.8
+    )
+    assert ranking_score(person, -4.0, 0.0, shape, written, generated="Port Elin") == -4.0
+
+
+def selected(question: str, passages: list[Passage], ctx: LabContext) -> tuple[list, Trace]:
+    """The ranked candidates for `question`, read in a stage "generate" of a fresh trace."""
+    trace = Trace()
+    with trace.stage("generate"):
+        ranked = rank_candidates(question, passages, answer_prompt(question, passages), ctx, trace)
+    return ranked, trace
+
+
+def test_the_embedded_model_selects_the_demo_answer_in_one_scoring_call(demo_ctx: LabContext, demo_questions):
+    record = record_answered(demo_questions, "Eenasul Fateh")
+    ranked, trace = selected(record["question"], supporting_passages(record), demo_ctx)
+    assert ranked[0].text == "Eenasul Fateh"
+    assert [call.path for call in trace.scoring_calls] == ["likelihood"]
+    assert trace.scoring_calls[0].options == len(ranked) > 5
+    shown = trace.stages[0].detail["candidates"]
+    assert shown[0]["text"] == "Eenasul Fateh" and len(shown) == 5
+    assert shown == sorted(shown, key=lambda c: -c["score"])
+
+
+def test_the_embedded_model_selects_the_docs_answer(demo_ctx: LabContext):
+    passage = docs_paragraph("shell-completion.md", "4.4")
+    question = "What is the oldest Bash version that Click's tab completion works with?"
+    ranked, _ = selected(question, [passage], demo_ctx)
+    assert ranked[0].text == "4.4"
+
+
+def test_a_yes_no_answer_is_one_of_the_two(demo_ctx: LabContext, demo_questions):
+    record = record_answered(demo_questions, "yes")
+    ranked, trace = selected(record["question"], supporting_passages(record), demo_ctx)
+    assert sorted(r.text for r in ranked) == ["no", "yes"]
+    assert trace.stages[0].detail["question_shape"] == "yes/no"
+
+
+def test_auto_selects_with_the_embedded_base_model(generator):
+    assert generator.capabilities.base_model
+    assert resolved_answer_mode("auto", generator) == "select"
+    assert resolved_answer_mode("generate", generator) == "generate"
