@@ -41,15 +41,18 @@ def read_passages(
     prompt = answer_prompt(question, passages, ctx.settings.answer_template, notes=notes)
     mode = resolved_answer_mode(ctx.settings.answer_mode, ctx.generator)
     trace.note("answer_mode", mode)
-    written = ""
-    if mode == "generate" or WEIGHTS.generation:
+
+    def write() -> str:
         text = trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP, max_new_tokens=max_new_tokens))
-        written = tidy_answer(text, question)
-    if mode == "select":
-        trace.note("written_answer", written)
-        if ranked := rank_candidates(question, passages, prompt, ctx, trace, generated=written):
-            return ranked[0].text
-    return written
+        return tidy_answer(text, question)
+
+    if mode == "generate":
+        return write()
+    written = write() if WEIGHTS.generation else ""
+    if ranked := rank_candidates(question, passages, prompt, ctx, trace, generated=written):
+        return ranked[0].text
+    trace.note("fallback", "the passages offer no candidate answer; the answer is written")
+    return written or write()
 
 
 def tidy_answer(text: str, question: str) -> str:

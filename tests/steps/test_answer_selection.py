@@ -11,6 +11,7 @@ from lab.core.contracts import Passage
 from lab.core.tracing import Trace
 from lab.graph.entities import EntityExtractor
 from lab.llm.prompts import answer_prompt
+from lab.steps import read_passages
 from lab.steps.candidates import Candidate, QuestionShape, answer_candidates, question_shape
 from lab.steps.selecting import RankingWeights, rank_candidates, ranking_score, resolved_answer_mode
 
@@ -152,3 +153,12 @@ def test_auto_selects_with_the_embedded_base_model(generator):
     assert generator.capabilities.base_model
     assert resolved_answer_mode("auto", generator) == "select"
     assert resolved_answer_mode("generate", generator) == "generate"
+
+
+def test_select_mode_writes_the_answer_when_the_passages_offer_no_candidate(demo_ctx: LabContext):
+    selecting = replace(demo_ctx, settings=demo_ctx.settings.model_copy(update={"answer_mode": "select"}))
+    trace = Trace()
+    with trace.stage("generate"):
+        text = read_passages("What about the Lamp?", [Passage(0, "Lamp", 1.0, "and so on")], selecting, trace)
+    assert len(trace.llm_calls) == 1 and not trace.scoring_calls
+    assert "written" in trace.stages[0].detail["fallback"] and isinstance(text, str)
