@@ -53,8 +53,8 @@ BUNDLED_DEMOS: dict[str, BundledDemo] = {
     demo.kb_name: demo
     for demo in (
         BundledDemo(
-            DEMO_KB, "HotpotQA (Wikipedia)",
-            "20 multi-hop questions over 199 Wikipedia paragraphs (CC BY-SA 4.0)", (DEMO_FILE,), DEMO_FILE,
+            DEMO_KB, "HotpotQA multi-hop",
+            "20 multi-hop questions over 199 encyclopedia paragraphs (CC BY-SA 4.0; see datasets/README.md)", (DEMO_FILE,), DEMO_FILE,
         ),
         BundledDemo(
             DOCS_DEMO_KB, "Click documentation",

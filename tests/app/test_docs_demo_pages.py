@@ -24,7 +24,7 @@ def test_the_corpus_page_offers_both_bundled_demos_with_a_build_button(empty_hom
     assert not app.exception
     demos = app.radio(key="bundled_demo")
     assert demos.value == DEMO_KB
-    assert [label.split(":")[0] for label in demos.options] == ["HotpotQA (Wikipedia)", "Click documentation"]
+    assert [label.split(":")[0] for label in demos.options] == ["HotpotQA multi-hop", "Click documentation"]
     demos.set_value(DOCS_DEMO_KB).run()
     assert not app.exception
     assert app.button(key="build_demo").label == f"Build `{DOCS_DEMO_KB}`"
