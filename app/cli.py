@@ -12,6 +12,8 @@ import typer
 
 import lab  # noqa: F401 - makes the process offline and silent before any model library loads
 from app.cli_eval import list_runs, report, run_eval
+from app.cli_kv import kv_lab
+from app.cli_sweep import sweep
 from app.cli_models import list_models
 from app.cli_support import (
     AnswerModeOption,
@@ -264,6 +266,8 @@ def run_arena(
 
 
 app.command("eval")(run_eval)
+app.command("kv")(kv_lab)
+app.command("sweep")(sweep)
 app.command("models")(list_models)
 app.command("report")(report)
 app.command("runs")(list_runs)

@@ -23,14 +23,15 @@ from app.cli_support import (
 
 
 def strategy_names(spec: str) -> list[str]:
-    from strategies import UnknownStrategy, available_strategies, get_strategy
+    """Names from --strategies; `NAME@KV_MODE` runs NAME with the generator's cache in that mode (transformers backend)."""
+    from strategies import UnknownStrategy, available_strategies, get_strategy, split_kv_variant
 
     known = list(available_strategies())
     names = known if spec.strip().lower() == "all" else list(dict.fromkeys(n.strip() for n in spec.split(",") if n.strip()))
     if not names:
         raise UnknownStrategy(f"--strategies names no strategy; pass 'all' or some of: {', '.join(known)}")
     for name in names:
-        get_strategy(name)
+        get_strategy(split_kv_variant(name)[0])
     return names
 
 

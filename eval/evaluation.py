@@ -12,9 +12,9 @@ import logging
 import secrets
 import sqlite3
 import subprocess
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
@@ -26,9 +26,10 @@ from eval.concurrency import Baton, shared_context
 from eval.qa_sets import QAItem, QASet
 from eval.run_store import RETRIED_ERROR, RunRecord, RunStore, now
 from eval.scoring import LLM_METRICS, NON_LLM_METRICS, ItemScorer, resolve_metrics
-from lab.context import LabContext
+from lab.context import LabContext, with_kv_mode
 from lab.core import EMBEDDED_GENERATOR, Answer, LabSettings, Trace
-from strategies import get_strategy
+from lab.kb import KnowledgeBase
+from strategies import base_strategy_name, get_strategy, split_chunker, split_kv_variant
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ def evaluate(
     on_progress: Callable[[float, str], None] | None = None,
     on_start: Callable[[RunRecord, int], None] | None = None,
     concurrency: int = 1,
+    chunker_kbs: Mapping[str, KnowledgeBase] | None = None,
+    manifest_extra: Mapping[str, Any] | None = None,
 ) -> EvalOutcome:
     """Evaluate, or resume `run_id`; a resumed run keeps its own items, strategies and metrics.
 
@@ -80,23 +83,26 @@ def evaluate(
     With a generator that serves concurrent requests (a server backend), up to `concurrency` answers
     are in flight at once (`eval.concurrency`); results are still stored one at a time, by this thread.
     An in-process generator always runs one answer at a time.
+
+    A key `chunker/strategy` is answered on `chunker_kbs[chunker]` (the chunking study, `eval.sweep`); a key
+    `strategy@mode` with the generator's KV cache in that mode. `manifest_extra` is stored with a new run.
     """
     progress = on_progress or (lambda fraction, message: None)
     metrics = resolve_metrics(",".join(metric_names))
-    run = _open_run(ctx, qa_set, list(strategy_names), metrics, store, run_id or new_run_id())
+    run = _open_run(ctx, qa_set, list(strategy_names), metrics, store, run_id or new_run_id(), manifest_extra or {})
     items = store.items(run.run_id)
     done = store.finished(run.run_id)
     if on_start:
         on_start(run, len(done))
     torch.manual_seed(ctx.settings.seed)
     scorer, judge_problem = _item_scorer(ctx, run, store)
-    strategies = {name: get_strategy(name) for name in run.strategies}
+    strategies = {name: get_strategy(base_strategy_name(name)) for name in run.strategies}
     total = len(items) * len(strategies)
     pending = [(item, name) for item in items for name in strategies if (item.item_id, name) not in done]
     computed = errors = unreachable = 0
 
     def answer_and_score(item: QAItem, name: str, context: LabContext) -> tuple[Answer, dict]:
-        answer = _answer(strategies[name], name, item.question, context)
+        answer = _answer(strategies[name], name, item.question, variant_context(name, context, chunker_kbs or {}))
         return answer, (scorer.score(item, answer) if answer.error is None else {})
 
     workers = concurrency if ctx.generator.capabilities.concurrent else 1
@@ -141,9 +147,20 @@ def _results(
                 future.cancel()
 
 
+def variant_context(key: str, ctx: LabContext, chunker_kbs: Mapping[str, KnowledgeBase]) -> LabContext:
+    """The context a run's key is answered in: its chunker's knowledge base, its KV-cache mode."""
+    chunker, rest = split_chunker(key)
+    if chunker is not None:
+        ctx = replace(ctx, kb=chunker_kbs[chunker])
+    kv_mode = split_kv_variant(rest)[1]
+    return with_kv_mode(ctx, kv_mode) if kv_mode else ctx
+
+
 def _answer(strategy, name: str, question: str, ctx: LabContext) -> Answer:
     try:
         answer = strategy.answer(question, ctx)
+        if answer.strategy != name:
+            answer = replace(answer, strategy=name)
     except Exception as error:  # one failing strategy is recorded, the run goes on
         log.warning("Strategy %s failed on %r: %s", name, question[:60], error)
         answer = Answer(name, "", (), Trace(), error=f"{type(error).__name__}: {error}")
@@ -152,7 +169,13 @@ def _answer(strategy, name: str, question: str, ctx: LabContext) -> Answer:
 
 
 def _open_run(
-    ctx: LabContext, qa_set: QASet, strategies: list[str], metrics: list[str], store: RunStore, run_id: str
+    ctx: LabContext,
+    qa_set: QASet,
+    strategies: list[str],
+    metrics: list[str],
+    store: RunStore,
+    run_id: str,
+    manifest_extra: Mapping[str, Any],
 ) -> RunRecord:
     if store.has_run(run_id):
         run = store.run(run_id)
@@ -165,7 +188,12 @@ def _open_run(
             log.warning("Resuming %s with its own strategies and metrics: %s; %s", run_id, run.strategies, run.metrics)
         return run
     for name in strategies:
-        get_strategy(name)
+        get_strategy(base_strategy_name(name))
+        if kv_mode := split_kv_variant(split_chunker(name)[1])[1]:
+            try:
+                with_kv_mode(ctx, kv_mode)
+            except ValueError as error:
+                raise RunMismatch(str(error)) from error
     run = RunRecord(
         run_id=run_id,
         created_at=now(),
@@ -175,7 +203,7 @@ def _open_run(
         strategies=tuple(strategies),
         metrics=tuple(metrics),
         item_count=len(qa_set.items),
-        manifest=run_manifest(ctx, qa_set, metrics),
+        manifest={**run_manifest(ctx, qa_set, metrics), **manifest_extra},
     )
     store.create_run(run, qa_set.items)
     return run

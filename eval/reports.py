@@ -14,6 +14,7 @@ from pathlib import Path
 from eval.report_charts import report_figures
 from eval.run_analysis import RunAnalysis
 from eval.statistics import Interval
+from eval.sweep import ChunkerRow, chunker_table
 
 FORMATS = ("html", "md", "csv")
 
@@ -69,6 +70,24 @@ def _scored_lines(analysis: RunAnalysis) -> list[str]:
     return lines
 
 
+CHUNKER_COLUMNS = ("chunker", "chunks", "mean / p95 tokens", "ingest s", "index KiB", "recall@k", "MRR", "answer F1",
+                   "s / question", "on this corpus")
+
+
+def chunker_cells(row: ChunkerRow) -> list[str]:
+    """A chunking-study row: the chunker's build, then each figure as mean [95% interval]."""
+    def figure(name: str) -> str:
+        f = row.figures.get(name)
+        return "–" if not f or f["mean"] is None else f"{f['mean']:.3f} [{f['low']:.3f}, {f['high']:.3f}]"
+
+    build = row.build
+    return [
+        row.chunker, str(build["chunks"]), f"{build['mean_tokens']:.0f} / {build['p95_tokens']:.0f}",
+        f"{build['ingest_s']:.1f}", f"{build['index_bytes'] / 1024:.0f}", figure("recall_at_k"), figure("mrr"),
+        figure("answer_f1"), figure("seconds_per_question"), row.verdict,
+    ]
+
+
 def render_markdown(analysis: RunAnalysis) -> str:
     out = [f"# Evaluation {analysis.run.run_id}", ""] + [f"- {line}" for line in _header(analysis)] + [""]
     out += ["## Means with 95% bootstrap intervals", ""]
@@ -85,6 +104,10 @@ def render_markdown(analysis: RunAnalysis) -> str:
                 c = analysis.comparisons[name][metric]
                 cells.append(f"{c.mean_difference:+.3f} (p={c.p_value:.3f}, n={c.n})" if c.n else "–")
             out.append(f"| {metric} | " + " | ".join(cells) + " |")
+    if table := chunker_table(analysis, seed=0):
+        out += ["", "## Chunkers (each over all its strategies' answers)", "", "| " + " | ".join(CHUNKER_COLUMNS) + " |",
+                "| --- |" + " --- |" * (len(CHUNKER_COLUMNS) - 1)]
+        out += ["| " + " | ".join(chunker_cells(row)) + " |" for row in table]
     out += ["", "## Items scored per metric", ""] + [f"- {line}" for line in _scored_lines(analysis)]
     return "\n".join(out) + "\n"
 
@@ -134,7 +157,14 @@ def render_html(analysis: RunAnalysis) -> str:
     for metric in analysis.metrics:
         cells = "".join(f"<td>{esc(_cell(analysis.intervals[s][metric]))}</td>" for s in analysis.strategies)
         parts.append(f"<tr><td>{esc(metric)}</td>{cells}</tr>")
-    parts.append("</table><h2>Items scored per metric</h2><ul>")
+    parts.append("</table>")
+    if table := chunker_table(analysis, seed=0):
+        parts.append("<h2>Chunkers (each over all its strategies' answers)</h2><table class='chunkers'><tr>")
+        parts += [f"<th>{esc(column)}</th>" for column in CHUNKER_COLUMNS] + ["</tr>"]
+        for row in table:
+            parts.append("<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in chunker_cells(row)) + "</tr>")
+        parts.append("</table>")
+    parts.append("<h2>Items scored per metric</h2><ul>")
     parts += [f"<li>{esc(line)}</li>" for line in _scored_lines(analysis)] + ["</ul>"]
     parts.append("<h2>Questions</h2>")
     parts += _question_blocks(analysis)

@@ -5,7 +5,7 @@ each; strategies, the agent and the shared steps import it, and nothing below it
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel
@@ -55,6 +55,17 @@ class RetrievingStrategy(Strategy, Protocol):
     """
 
     def retrieve(self, question: str, ctx: LabContext) -> Retrieval: ...
+
+
+def with_kv_mode(ctx: LabContext, kv_mode: str) -> LabContext:
+    """The same context, its generator keeping the KV cache in `kv_mode`; only an in-process transformers model can."""
+    switch = getattr(ctx.generator, "with_kv_mode", None)
+    if switch is None:
+        raise ValueError(
+            f"KV-cache mode {kv_mode!r} needs the transformers backend (the {ctx.generator.backend} backend keeps its "
+            "own cache); run with --backend transformers."
+        )
+    return replace(ctx, generator=switch(kv_mode))
 
 
 def build_context(settings: LabSettings, kb_name: str) -> LabContext:

@@ -14,7 +14,7 @@ from lab.core.placement import resolve_placement
 from lab.core.settings import LabSettings
 from lab.graph.entities import EntityExtractor
 from lab.graph.graph_store import update_graph
-from lab.kb.chunking import make_chunker
+from lab.kb.chunking import Chunker, make_chunker
 from lab.kb.embedding import Embedder, load_embedder
 from lab.kb.knowledge_base import (
     IngestReport,
@@ -73,14 +73,26 @@ def ingest_paths(
     chunker_name: str | None = None,
     on_progress: ProgressCallback = _no_progress,
 ) -> IngestReport:
+    placement = resolve_placement(settings)
+    embedder = load_embedder(settings, placement)
+    generator = cache(lambda: load_generator(settings, placement))
+    chunker = make_chunker(
+        chunker_name or settings.chunker, embedder, settings.chunk_tokens, settings.chunk_overlap_tokens, generator
+    )
+    return ingest_with_chunker(settings, kb_name, paths, embedder, chunker, on_progress)
+
+
+def ingest_with_chunker(
+    settings: LabSettings,
+    kb_name: str,
+    paths: Iterable[Path],
+    embedder: Embedder,
+    chunker: Chunker,
+    on_progress: ProgressCallback = _no_progress,
+) -> IngestReport:
+    """Ingest with models already loaded (the chunking study reuses one embedder and generator for every chunker)."""
     kb = KnowledgeBase.open(settings.home, kb_name, create=True)
     try:
-        placement = resolve_placement(settings)
-        embedder = load_embedder(settings, placement)
-        generator = cache(lambda: load_generator(settings, placement))
-        chunker = make_chunker(
-            chunker_name or settings.chunker, embedder, settings.chunk_tokens, settings.chunk_overlap_tokens, generator
-        )
         entities = EntityExtractor.load(settings.spacy_model)
         return kb.ingest(
             paths, embedder, chunker, index_kind=settings.index_kind, on_progress=on_progress,

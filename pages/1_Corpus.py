@@ -73,6 +73,32 @@ if kb_name and kb_name in existing:
     columns = st.columns(4)
     for column, key in zip(columns, ("documents", "chunks", "tokens", "sources")):
         column.metric(key, f"{stats[key]:,}")
+    with st.expander("Re-chunk this knowledge base: each chunker's boundaries, then a copy with another chunker"):
+        kb = KnowledgeBase.open(settings.home, kb_name)
+        longest, sources = kb.store.longest_document(), [Path(path) for path in kb.store.source_paths()]
+        kb.close()
+        if longest:
+            title, text = longest
+            st.text(f"Previewed on the longest document, “{title}” (first 20,000 characters).")
+            for tab, name in zip(st.tabs(list(CHUNKER_NAMES)), CHUNKER_NAMES):
+                with tab:
+                    if name == "llm" and not st.checkbox("Run the llm chunker (it asks the model at every sentence)",
+                                                         key="preview_llm"):
+                        continue
+                    chunks = preview_chunks(settings, text[:20_000], name, cached_embedder())
+                    st.caption(f"{name}: {len(chunks)} chunks")
+                    for number, chunk in enumerate(chunks[:12], start=1):
+                        st.text_area(f"{name} chunk {number}", chunk, height=90, disabled=True)
+        rechunker = st.selectbox("Chunker for the copy", CHUNKER_NAMES, key="rechunk_with")
+        target = f"{kb_name}-{rechunker}"
+        present = [path for path in sources if path.exists()]
+        if st.button(f"Re-chunk into `{target}`", disabled=not present):
+            bar = st.progress(0.0, text="starting")
+            report = ingest_paths(settings, target, present, rechunker, on_progress=lambda f, m: bar.progress(f, text=m))
+            show_report(report, f"`{target}`: ")
+            forget_contexts()
+        if len(present) < len(sources):
+            st.caption(f"{len(sources) - len(present)} of its source files are no longer on disk and cannot be re-chunked.")
 
 st.subheader("Add documents")
 uploads = st.file_uploader(
@@ -98,7 +124,7 @@ if paths and st.toggle("Preview the chunks of the first document"):
         sample = []
     if sample:
         chunks = preview_chunks(settings, sample[0].text[:20_000], chunker, cached_embedder())
-        st.caption(f"{chunker}: {len(chunks)} chunks from “{sample[0].title}”")
+        st.text(f"{chunker}: {len(chunks)} chunks from “{sample[0].title}”")
         for number, chunk in enumerate(chunks[:20], start=1):
             st.text_area(f"chunk {number}", chunk, height=100, disabled=True)
 

@@ -13,11 +13,14 @@ from app.webui import (
     lab_settings,
 )
 from eval.evaluation import evaluate
+from eval.reports import CHUNKER_COLUMNS, chunker_cells
+from eval.run_analysis import analyze_run
+from eval.sweep import chunker_table, run_study
 from eval.qa_sets import QASetError, build_kb_from_qa_set, load_qa_set
 from eval.run_store import RunStore, run_store_path
 from eval.scoring import ALL_METRICS, METRIC_GROUPS, UnknownMetric
 from lab.ingestion import BUNDLED_DEMOS
-from lab.kb import UploadRejected, knowledge_base_names, save_upload
+from lab.kb import CHUNKER_NAMES, UploadRejected, knowledge_base_names, save_upload
 from strategies import available_strategies
 
 # Answers in flight at once with a server backend, as `raglab eval --concurrency`; in-process backends run one.
@@ -121,3 +124,36 @@ if st.button("Run evaluation", type="primary", disabled=not (qa_path and kb_name
         run_with_progress(qa_path, kb_name, strategies, metrics, None, int(limit) or None)
     except (QASetError, UnknownMetric, ValueError) as error:
         st.error(str(error))
+
+st.subheader("Chunking study")
+st.caption(
+    "One knowledge base per chunker from the same documents (built once, reused while the documents and settings "
+    "stay the same), every chosen strategy on each, stored as one run: the Reports page then shows the chunker table."
+)
+study_chunkers = st.multiselect("Chunkers", list(CHUNKER_NAMES), default=["fixed", "recursive", "structure"])
+study_strategies = st.multiselect("Strategies on each chunker", known, default=["traditional", "hybrid"],
+                                  key="study_strategies")
+if source == UPLOAD:
+    folder = st.text_input("Folder with the documents to chunk", key="study_docs")
+    study_docs = [Path(folder).expanduser()] if folder.strip() else []
+else:
+    study_docs = list(BUNDLED_DEMOS[source].sources)
+    st.caption("Documents: " + ", ".join(f"`{path.name}`" for path in study_docs))
+ready = qa_path and kb_name and study_chunkers and study_strategies and study_docs
+if st.button("Run chunking study", disabled=not ready):
+    missing = [str(path) for path in study_docs if not path.exists()]
+    if missing:
+        st.error(f"No such documents: {', '.join(missing)}. Name a folder that exists on the lab's machine.")
+        st.stop()
+    ctx = cached_context(kb_name)
+    bar = st.progress(0.0, text="starting")
+    outcome, builds = run_study(
+        settings, ctx.embedder, ctx.generator, load_qa_set(qa_path, limit=int(limit) or None), study_docs,
+        study_chunkers, study_strategies, ["retrieval", "answer"], store, on_progress=lambda f, m: bar.progress(f, text=m),
+    )
+    for build in builds:
+        for path, reason in build.failures:
+            st.warning(f"{build.chunker}: {Path(path).name}: {reason}")
+    table = chunker_table(analyze_run(store, outcome.run_id, seed=settings.seed), seed=settings.seed)
+    st.success(f"Study `{outcome.run_id}`: {outcome.computed} answers computed. Open it on the Reports page.")
+    st.dataframe([dict(zip(CHUNKER_COLUMNS, chunker_cells(row))) for row in table], width="stretch")

@@ -13,7 +13,7 @@ from lab.core import (
 )
 from lab.core import ModelLoadError
 from lab.kb import CHUNKER_NAMES
-from lab.llm import GeneratorUnavailable, check_server
+from lab.llm import KV_MODES, GeneratorUnavailable, check_server
 
 st.set_page_config(page_title="RAG Lab · Settings", layout="wide")
 st.title("Settings")
@@ -54,6 +54,11 @@ with st.form("settings"):
         "numbers, phrases, yes/no) are ranked by the model's likelihood; a small base model reads far better this "
         "way. auto: select with an in-process base model, generate with instruction-tuned models and servers.",
     )
+    kv_mode = st.selectbox(
+        "KV-cache mode (transformers backend)", KV_MODES, index=KV_MODES.index(settings.kv_mode), key="kv_mode",
+        help="dynamic grows per token; static is preallocated; quantized-int4/int2 keep 4 or 2 bits per element; "
+        "fp8 one byte. Compare them on the KV cache page, or in an eval as STRATEGY@MODE.",
+    )
     st.subheader("Prompt templates")
     st.caption(
         "Completion-style: the model continues the text and stops at the end of the line, so end the template "
@@ -76,7 +81,7 @@ if saved:
     fields = {
         "backend": backend, "generator": generator, "generator_url": generator_url or None,
         "generator_key_env": generator_key_env, "embedder": embedder, "device": device, "top_k": int(top_k), "chunker": chunker,
-        "max_new_tokens": int(max_new_tokens), "answer_mode": answer_mode, "judge_url": judge_url or None, "judge_model": judge_model,
+        "max_new_tokens": int(max_new_tokens), "answer_mode": answer_mode, "kv_mode": kv_mode, "judge_url": judge_url or None, "judge_model": judge_model,
         "judge_api_key_env": judge_key_env,
         "answer_template": DEFAULT_ANSWER_TEMPLATE if restore_prompts else answer_template,
         "closed_book_template": DEFAULT_CLOSED_BOOK_TEMPLATE if restore_prompts else closed_book_template,

@@ -84,3 +84,32 @@ def get_strategy(name: str, **params: Any) -> Strategy:
         )
     strategy = known[name]
     return strategy(build_params(strategy, params))
+
+
+KV_VARIANT_MARK = "@"
+CHUNKER_MARK = "/"
+
+
+def split_kv_variant(name: str) -> tuple[str, str | None]:
+    """`traditional@quantized-int4`: a strategy whose generator keeps its KV cache in that mode.
+
+    An evaluation stores a variant under its full name, so cache modes are compared on answer quality
+    and memory by the same reports, CIs and paired tests as strategies are.
+    """
+    from lab.llm import KV_MODES
+
+    base, _, mode = name.partition(KV_VARIANT_MARK)
+    if mode and mode not in KV_MODES:
+        raise UnknownStrategy(f"No KV-cache mode {mode!r} in {name!r}; write STRATEGY@MODE with MODE one of {', '.join(KV_MODES)}.")
+    return base, mode or None
+
+
+def split_chunker(key: str) -> tuple[str | None, str]:
+    """`fixed/traditional`: a strategy on the knowledge base the `fixed` chunker built (the chunking study)."""
+    chunker, _, strategy = key.rpartition(CHUNKER_MARK)
+    return chunker or None, strategy
+
+
+def base_strategy_name(key: str) -> str:
+    """The registry name inside a run's key, with any chunker and KV-cache mode taken off."""
+    return split_kv_variant(split_chunker(key)[1])[0]

@@ -88,6 +88,12 @@ class LabSettings(BaseSettings):
         "candidate answers taken from the passages by the generator's likelihood; 'auto' selects with an in-process "
         "base model and generates with instruction-tuned models and servers.",
     )
+    kv_mode: Literal["dynamic", "static", "quantized-int4", "quantized-int2", "fp8"] = Field(
+        "dynamic",
+        description="How the transformers backend keeps its KV cache: 'dynamic' grows per token, 'static' is "
+        "preallocated, 'quantized-int4'/'quantized-int2' store 4 or 2 bits per element (quanto), 'fp8' one byte. "
+        "The llama-cpp and openai backends keep their own cache and ignore it.",
+    )
     answer_template: str = Field(
         DEFAULT_ANSWER_TEMPLATE,
         description="Prompt every retrieving strategy answers from; {passages} and {question} mark the text. "

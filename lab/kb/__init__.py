@@ -7,7 +7,7 @@ It imports `lab.core` and, for the llm chunker only, the generator type from `la
 from lab.kb.chunking import CHUNKER_NAMES, make_chunker
 from lab.kb.embedding import Embedder, load_embedder
 from lab.kb.knowledge_base import IngestReport, KnowledgeBase, KnowledgeBaseError, embedding_text, knowledge_base_names
-from lab.kb.loaders import SUPPORTED_SUFFIXES, UnreadableFile, load_documents
+from lab.kb.loaders import SUPPORTED_SUFFIXES, UnreadableFile, find_files, load_documents
 from lab.kb.uploads import UploadRejected, save_upload
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "UnreadableFile",
     "UploadRejected",
     "embedding_text",
+    "find_files",
     "knowledge_base_names",
     "load_documents",
     "load_embedder",

@@ -142,6 +142,16 @@ class ChunkStore:
         rows = self._db.execute("SELECT id, text FROM chunks ORDER BY id").fetchall()
         return [r[0] for r in rows], [r[1] for r in rows]
 
+    def source_paths(self) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT path FROM sources ORDER BY path")]
+
+    def longest_document(self) -> tuple[str, str] | None:
+        """Title and text of the longest document: the one where chunkers differ most, for a preview."""
+        return self._db.execute("SELECT title, text FROM documents ORDER BY LENGTH(text) DESC LIMIT 1").fetchone()
+
+    def chunk_token_counts(self) -> list[int]:
+        return [row[0] for row in self._db.execute("SELECT n_tokens FROM chunks")]
+
     def counts(self) -> dict[str, int]:
         documents, = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()
         chunks, tokens = self._db.execute("SELECT COUNT(*), COALESCE(SUM(n_tokens), 0) FROM chunks").fetchone()

@@ -153,6 +153,8 @@ class LLMChunker:
 
     def __init__(self, tokens: TokenCounter, size: int, generator_provider: Callable[[], Generator]):
         self.tokens, self.size, self.generator_provider = tokens, size, generator_provider
+        self.rule_split_chunks = 0
+        """Chunks that begin inside a sentence: the rule splitter cut a group the model kept whole but that ran over the size."""
 
     def split(self, text: str) -> list[Span]:
         sentences = sentence_spans(text)
@@ -164,7 +166,10 @@ class LLMChunker:
             prompt = f"Passage: {before}\nNext sentence: {after}\nDoes the next sentence stay on the same topic? Answer:"
             same, new = generator.score(prompt, [" Yes", " No"])
             breaks.append(new > same)
-        return _group(text, sentences, breaks, self.tokens, self.size)
+        spans = _group(text, sentences, breaks, self.tokens, self.size)
+        sentence_starts = {sentence.start for sentence in sentences}
+        self.rule_split_chunks += sum(span.start not in sentence_starts for span in spans)
+        return spans
 
 
 def _group(text: str, sentences: list[Span], breaks: list[bool], tokens: TokenCounter, size: int) -> list[Span]:

@@ -108,6 +108,25 @@ class KnowledgeBase:
     def chunk_count(self) -> int:
         return self.store.counts()["chunks"]
 
+    def _chunked(
+        self, documents: list, earlier: dict[str, int], seen_hashes: set[str], chunker: Chunker, tokens: TokenCounter
+    ) -> tuple[list[tuple[str, str, str, list[NewChunk]]], set[str]]:
+        """One file's new documents with their chunks, and the hashes of all its documents (duplicates skipped)."""
+        pending, file_hashes = [], set()
+        for document in documents:
+            content_hash = hashlib.sha256(f"{document.title}\0{document.text}".encode()).hexdigest()
+            duplicate = content_hash in seen_hashes or content_hash in file_hashes or content_hash in earlier
+            file_hashes.add(content_hash)
+            if duplicate or self.store.has_document(content_hash):
+                continue
+            chunks = [
+                NewChunk(document.title, s.start, s.end, chunker.name, tokens.count(text), text)
+                for s in chunker.split(document.text)
+                if (text := document.text[s.start : s.end])
+            ]
+            pending.append((document.title, content_hash, document.text, chunks))
+        return pending, file_hashes
+
     def stats(self) -> dict[str, int | str]:
         return {"name": self.name, **self.store.counts(), "embedder": self.store.meta("embedder") or ""}
 
@@ -157,18 +176,13 @@ class KnowledgeBase:
                 report.failures.append(FileFailure(str(file), str(error)))
                 continue
             earlier = self.store.documents_from(source)
-            for document in documents:
-                content_hash = hashlib.sha256(f"{document.title}\0{document.text}".encode()).hexdigest()
-                if content_hash in seen_hashes or content_hash in earlier or self.store.has_document(content_hash):
-                    seen_hashes.add(content_hash)
-                    continue
-                seen_hashes.add(content_hash)
-                chunks = [
-                    NewChunk(document.title, s.start, s.end, chunker.name, tokens.count(text), text)
-                    for s in chunker.split(document.text)
-                    if (text := document.text[s.start : s.end])
-                ]
-                pending.append((document.title, source, content_hash, document.text, chunks))
+            try:
+                file_pending, file_hashes = self._chunked(documents, earlier, seen_hashes, chunker, tokens)
+            except Exception as error:  # a chunker that breaks on one file must not stop the others
+                report.failures.append(FileFailure(str(file), f"the {chunker.name} chunker failed on it: {error}"))
+                continue
+            seen_hashes |= file_hashes
+            pending.extend((title, source, content_hash, text, chunks) for title, content_hash, text, chunks in file_pending)
             replaced_doc_ids.extend(doc_id for h, doc_id in earlier.items() if h not in seen_hashes)
             sources.append((source, file_hash, chunker.name))
             report.indexed.append(str(file))

@@ -1,23 +1,40 @@
 """The generator room: the generator protocol and its backends (llama-cpp, transformers, openai),
-model loading, KV-cache accounting, prompts.
+model loading, prompts, and the KV cache: accounting, cache modes, the KV-lab experiments, theory.
 
 It imports `lab.core` only.
 """
 
 from lab.llm.backend import Capabilities, Generator, GeneratorUnavailable
+from lab.llm.kv_experiments import KVRow, cache_modes, cache_on_off, memory_by_context, prompt_of_length
+from lab.llm.kv_modes import DYNAMIC, KV_MODES
+from lab.llm.kv_prefix import RecordingGenerator, replay_with_prefix_reuse
+from lab.llm.kv_theory import model_shapes, seed_claim_check
 from lab.llm.loading import embedded_gguf, load_generator
 from lab.llm.openai_backend import ServerCheck, check_server
 from lab.llm.prompts import ANSWER_STOP, answer_prompt, closed_book_prompt
+from lab.llm.transformers_backend import TransformersGenerator
 
 __all__ = [
     "ANSWER_STOP",
+    "DYNAMIC",
+    "KV_MODES",
     "Capabilities",
     "Generator",
     "GeneratorUnavailable",
+    "KVRow",
+    "RecordingGenerator",
     "ServerCheck",
+    "TransformersGenerator",
     "answer_prompt",
+    "cache_modes",
+    "cache_on_off",
     "check_server",
     "closed_book_prompt",
     "embedded_gguf",
     "load_generator",
+    "memory_by_context",
+    "model_shapes",
+    "prompt_of_length",
+    "replay_with_prefix_reuse",
+    "seed_claim_check",
 ]

@@ -84,7 +84,9 @@ def load_transformers_generator(settings: LabSettings, placement: Placement) -> 
             f"Cannot load generator {source!r}: {error}. Point RAGLAB_GENERATOR at a local model folder, "
             f"a .gguf file, or use the embedded default {EMBEDDED_GENERATOR!r}."
         ) from error
-    return TransformersGenerator(model, tokenizer, model_id=source, max_new_tokens=settings.max_new_tokens)
+    return TransformersGenerator(
+        model, tokenizer, model_id=source, max_new_tokens=settings.max_new_tokens, kv_mode=settings.kv_mode
+    )
 
 
 def _embedded_gemma_folder(cache: Path) -> Path:

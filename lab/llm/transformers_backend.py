@@ -1,7 +1,7 @@
 """The `transformers` backend: completion and likelihood scoring on any Hugging Face causal LM, in process.
 
 It is the backend that measures: its KV-cache bytes are read off the live cache objects, beside the
-figure the config predicts. It runs any local HF model folder and, de-quantized once, a GGUF.
+figure the config predicts, in whichever cache mode `kv_mode` names (`lab.llm.kv_modes`). It runs any local HF model folder and, de-quantized once, a GGUF.
 
 The embedded default is a small *base* model, so strategies never ask it to follow instructions
 or emit JSON. They write a prompt that the answer completes, stop at a stop string, and make
@@ -18,6 +18,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from lab.core.tracing import Generation, Scores
 from lab.llm.backend import Capabilities, named_as_base_model
 from lab.llm.kv_cache import measured_kv_bytes, theoretical_kv_bytes
+from lab.llm.kv_modes import DYNAMIC, new_cache
 
 
 class TransformersGenerator:
@@ -25,8 +26,16 @@ class TransformersGenerator:
 
     backend = "transformers"
 
-    def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, model_id: str, max_new_tokens: int):
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        model_id: str,
+        max_new_tokens: int,
+        kv_mode: str = DYNAMIC,
+    ):
         self.model = model.eval()
+        self.kv_mode = kv_mode
         self.tokenizer = tokenizer
         self.model_id = model_id
         self.max_new_tokens = max_new_tokens
@@ -36,6 +45,10 @@ class TransformersGenerator:
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
 
+    def with_kv_mode(self, kv_mode: str) -> "TransformersGenerator":
+        """The same loaded model and tokenizer, keeping its cache in `kv_mode`."""
+        return TransformersGenerator(self.model, self.tokenizer, self.model_id, self.max_new_tokens, kv_mode)
+
     @property
     def device(self) -> str:
         return str(self.model.device)
@@ -43,7 +56,8 @@ class TransformersGenerator:
     def describe(self) -> dict:
         return {
             "backend": self.backend, "model": self.model_id, "url": None, "device": self.device,
-            "dtype": str(self.model.dtype).removeprefix("torch."), "capabilities": self.capabilities.to_dict(),
+            "dtype": str(self.model.dtype).removeprefix("torch."), "kv_mode": self.kv_mode,
+            "capabilities": self.capabilities.to_dict(),
         }
 
     def count_tokens(self, text: str) -> int:
@@ -55,9 +69,11 @@ class TransformersGenerator:
         started = time.perf_counter()
         inputs = self.tokenizer(prompt, return_tensors="pt").to(self.device)
         prompt_tokens = inputs.input_ids.shape[1]
+        budget = max_new_tokens or self.max_new_tokens
         output = self.model.generate(
             **inputs,
-            max_new_tokens=max_new_tokens or self.max_new_tokens,
+            max_new_tokens=budget,
+            past_key_values=new_cache(self.kv_mode, self.model.config, prompt_tokens + budget),
             do_sample=False,
             stop_strings=list(stop) or None,
             tokenizer=self.tokenizer,
@@ -75,7 +91,10 @@ class TransformersGenerator:
             prompt_tokens=prompt_tokens,
             new_tokens=new_tokens,
             kv_bytes=measured_kv_bytes(output.past_key_values),
-            kv_bytes_theory=theoretical_kv_bytes(self.model.config, cached_tokens, self.model.dtype.itemsize),
+            kv_bytes_theory=theoretical_kv_bytes(
+                self.model.config, cached_tokens, self.model.dtype.itemsize, self.kv_mode,
+                decode_steps=new_tokens - 1, max_cache_len=prompt_tokens + budget,
+            ),
             ms=(time.perf_counter() - started) * 1000,
         )
 
