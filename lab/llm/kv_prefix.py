@@ -18,6 +18,7 @@ from transformers.cache_utils import DynamicCache
 
 from lab.core.tracing import Generation, Scores
 from lab.llm.backend import Generator
+from lab.llm.llama_cpp_backend import shared_prefix_length
 from lab.llm.transformers_backend import TransformersGenerator
 
 
@@ -61,15 +62,6 @@ class PrefixReuse:
     @property
     def share(self) -> float:
         return self.shared_tokens / self.prompt_tokens if self.prompt_tokens else 0.0
-
-
-def shared_prefix_length(first: Sequence[int], second: Sequence[int]) -> int:
-    length = 0
-    for a, b in zip(first, second):
-        if a != b:
-            break
-        length += 1
-    return length
 
 
 @torch.inference_mode()

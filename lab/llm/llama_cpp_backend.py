@@ -225,7 +225,7 @@ class LlamaCppGenerator:
                 "Raise context_tokens (RAGLAB_CONTEXT_TOKENS) or lower top_k."
             )
         held = self.llama.input_ids[: min(self.llama.n_tokens, self._reusable)].tolist()
-        reused = _common_prefix(held, prompt_ids[:-1]) // PREFILL_CHUNK * PREFILL_CHUNK
+        reused = shared_prefix_length(held, prompt_ids[:-1]) // PREFILL_CHUNK * PREFILL_CHUNK
         if not self._rewind(reused):
             reused = 0
             self.llama.reset()
@@ -247,10 +247,11 @@ class LlamaCppGenerator:
         ).copy()
 
 
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+def shared_prefix_length(first: Sequence[int], second: Sequence[int]) -> int:
+    """How many leading tokens two prompts share: what a cache holding the first can reuse for the second."""
     length = 0
-    for x, y in zip(a, b):
-        if x != y:
+    for a, b in zip(first, second):
+        if a != b:
             break
         length += 1
     return length
