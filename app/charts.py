@@ -1,5 +1,7 @@
 """Plotly figures of answers for the web lab; they take records, never models."""
 
+import html
+
 import plotly.graph_objects as go
 
 from eval.palette import stage_color
@@ -39,6 +41,65 @@ def stage_timeline(answer: Answer) -> go.Figure:
     figure.update_layout(
         xaxis_title="milliseconds since the question", yaxis=dict(autorange="reversed"),
         height=80 + 28 * len(answer.trace.stages), margin=dict(l=10, r=10, t=10, b=10),
+    )
+    return figure
+
+
+SWIMLANE_CAPTION = (
+    "One lane per agent: bars are its steps (hover for ms and LLM calls), arrows the messages it sent; "
+    "the researchers run one after another on the one generator."
+)
+
+
+def agent_swimlanes(answer: Answer) -> go.Figure:
+    """A team's trace as swim lanes: each agent's steps on its own row, each message an arrow between rows.
+
+    Lanes are in the order the agents first worked; each lane's label carries its time and LLM calls
+    (generations and scoring calls). A step too short to see is drawn 0.5% of the run wide; its hover keeps
+    the measured time. Messages quote proposals, which are corpus text, so their hover text is escaped.
+    """
+    trace = answer.trace
+    agents = list(dict.fromkeys(event.agent for event in trace.lanes))
+    row = {agent: position for position, agent in enumerate(agents)}
+    span_ms = max((event.end_ms for event in trace.lanes), default=1.0)
+    figure = go.Figure()
+    shown: set[str] = set()
+    for event in trace.lanes:
+        ms = event.end_ms - event.start_ms
+        figure.add_bar(
+            y=[row[event.agent]], x=[max(ms, span_ms * 0.005)], base=[event.start_ms], orientation="h",
+            name=event.activity, legendgroup=event.activity, showlegend=event.activity not in shown,
+            marker_color=stage_color(event.activity),
+            hovertemplate=(f"{html.escape(event.agent)} · {html.escape(event.activity)}: {ms:.0f} ms, "
+                           f"{event.llm_calls} generations, {event.scoring_calls} scoring calls<extra></extra>"),
+        )
+        shown.add(event.activity)
+    heads_x, heads_y, heads_text = [], [], []
+    for number, message in enumerate(trace.messages):
+        if message.sender not in row or message.recipient not in row:
+            continue
+        at_ms = message.at_ms + span_ms * 0.004 * (number % 4)
+        figure.add_annotation(
+            x=at_ms, y=row[message.recipient], ax=at_ms, ay=row[message.sender], xref="x", yref="y", axref="x",
+            ayref="y", text="", showarrow=True, arrowhead=2, arrowwidth=1.2, arrowcolor="#555",
+        )
+        heads_x.append(at_ms)
+        heads_y.append(row[message.recipient])
+        heads_text.append(html.escape(f"{message.sender} → {message.recipient}: {message.text}"))
+    figure.add_scatter(
+        x=heads_x, y=heads_y, mode="markers", marker=dict(size=7, color="#555"), name="message",
+        hovertext=heads_text, hoverinfo="text",
+    )
+    labels = []
+    for agent in agents:
+        events = [event for event in trace.lanes if event.agent == agent]
+        seconds = sum(event.end_ms - event.start_ms for event in events) / 1000
+        calls = sum(event.llm_calls + event.scoring_calls for event in events)
+        labels.append(f"{html.escape(agent)}<br>{seconds:.1f} s · {calls} LLM calls")
+    figure.update_layout(
+        barmode="overlay", xaxis_title="milliseconds since the question",
+        yaxis=dict(tickvals=list(range(len(agents))), ticktext=labels, autorange="reversed"),
+        legend=dict(orientation="h", y=-0.25), height=140 + 70 * len(agents), margin=dict(l=10, r=10, t=10, b=10),
     )
     return figure
 

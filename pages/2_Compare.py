@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app.charts import kv_cache_chart, stage_latency_chart, stage_timeline
+from app.charts import SWIMLANE_CAPTION, agent_swimlanes, kv_cache_chart, stage_latency_chart, stage_timeline
 from app.rendering import answer_candidates, decision_paths, generator_line
 from app.highlighting import answer_html, candidates_html, passage_html
 from app.running import compare
@@ -49,6 +49,11 @@ if st.button("Compare", type="primary", disabled=not (kb_name and chosen)):
                     st.markdown(f"**{stage.name}** · {stage.ms:.0f} ms")
                     if stage.detail:
                         st.json(stage.detail, expanded=False)
+    for answer in answers:
+        if answer.trace.lanes:
+            st.subheader(f"{answer.strategy}: the agents, lane by lane")
+            st.plotly_chart(agent_swimlanes(answer), width="stretch", key=f"lanes-{answer.strategy}")
+            st.caption(SWIMLANE_CAPTION)
     st.subheader("Same question, all strategies")
     st.plotly_chart(stage_latency_chart(answers), width="stretch")
     st.subheader("KV-cache memory per LLM call")

@@ -20,6 +20,7 @@ from strategies.graph import GraphRAG
 from strategies.graph_global import GraphGlobalRAG
 from strategies.hybrid import HybridRAG
 from strategies.hyde import HyDE
+from strategies.multi_agent import MultiAgentRAG
 from strategies.no_retrieval import NoRetrieval
 from strategies.rerank import RerankRAG
 from strategies.rewrite import RewriteRetrieveRead
@@ -40,6 +41,7 @@ BUILT_IN: tuple[type, ...] = (
     GraphRAG,
     GraphGlobalRAG,
     AgenticRAG,
+    MultiAgentRAG,
     CorrectiveRAG,
     SelfRAG,
 )

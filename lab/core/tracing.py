@@ -3,7 +3,9 @@
 Stages are timed with a monotonic clock around the real work. Each LLM call records its token
 counts and the KV-cache bytes measured on the cache object generation returned, beside the figure
 the model config predicts (see `lab.llm.kv_cache`), so a reader can trust and check the memory column.
-On CUDA a stage also records the peak memory allocated while it ran.
+On CUDA a stage also records the peak memory allocated while it ran. A strategy run by a team of agents
+also marks whose work each stretch was (`Trace.lane`) and what they told each other (`Trace.message`), so
+the trace can be drawn as one swim lane per agent.
 """
 
 import time
@@ -81,18 +83,44 @@ class Stage:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LaneEvent:
+    """One stretch of one agent's work, as its swim lane draws it: times are ms since the trace began."""
+
+    agent: str
+    activity: str
+    start_ms: float
+    end_ms: float
+    llm_calls: int
+    scoring_calls: int
+
+
+@dataclass(frozen=True)
+class Message:
+    """What one agent handed another, and when (ms since the trace began)."""
+
+    sender: str
+    recipient: str
+    at_ms: float
+    text: str
+
+
 @dataclass
 class Trace:
     stages: list[Stage] = field(default_factory=list)
     llm_calls: list[LLMCall] = field(default_factory=list)
     scoring_calls: list[ScoringCall] = field(default_factory=list)
     generator: dict[str, Any] | None = None
+    lanes: list[LaneEvent] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
     _current: Stage | None = field(default=None, repr=False)
+    _agent: str = field(default="", repr=False)
+    _began: float = field(default_factory=time.perf_counter, repr=False)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[Stage]:
         """Time the enclosed block as one named stage; nested LLM calls are attributed to it."""
-        stage = Stage(name)
+        stage = Stage(name, detail={"agent": self._agent} if self._agent else {})
         outer, self._current = self._current, stage
         on_cuda = torch.cuda.is_available()
         if on_cuda:
@@ -108,6 +136,29 @@ class Trace:
             stage.ms = (time.perf_counter() - started) * 1000
             self._current = outer
             self.stages.append(stage)
+
+    @contextmanager
+    def lane(self, agent: str, activity: str) -> Iterator[None]:
+        """Count the enclosed block as `agent`'s work: one bar of its lane, with the calls made inside it.
+
+        Stages opened inside note the agent in their detail, so the steps of a team read agent by agent.
+        """
+        start_ms = self.elapsed_ms()
+        llm_calls, scoring_calls = len(self.llm_calls), len(self.scoring_calls)
+        outer, self._agent = self._agent, agent
+        try:
+            yield
+        finally:
+            self._agent = outer
+            self.lanes.append(LaneEvent(agent, activity, start_ms, self.elapsed_ms(),
+                                        len(self.llm_calls) - llm_calls, len(self.scoring_calls) - scoring_calls))
+
+    def message(self, sender: str, recipient: str, text: str) -> None:
+        """Keep what one agent of a team handed another, stamped with the time it was handed over."""
+        self.messages.append(Message(sender, recipient, self.elapsed_ms(), text))
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self._began) * 1000
 
     def record(self, generation: Generation) -> str:
         """Attach one generation's cost to the current stage and hand back its text."""
@@ -163,6 +214,8 @@ class Trace:
             "llm_calls": [asdict(call) for call in self.llm_calls],
             "scoring_calls": [asdict(call) for call in self.scoring_calls],
             "generator": self.generator,
+            "lanes": [asdict(event) for event in self.lanes],
+            "messages": [asdict(message) for message in self.messages],
             "total_ms": self.total_ms,
             "kv_bytes_total": self.kv_bytes_total,
             "kv_bytes_peak": self.kv_bytes_peak,

@@ -107,6 +107,37 @@ def test_compare_shows_one_filled_answer_column_per_chosen_strategy(served_lab, 
     print(f"Compare: {len(expected)} strategies filled {filled_s:.1f} s after the click")
 
 
+def test_compare_draws_the_multi_agent_team_as_swim_lanes(served_lab, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1400})
+        page.goto(f"{served_lab}/Compare")
+        page.get_by_role("button", name="Clear all").click()
+        page.get_by_role("combobox", name="Strategies").fill("multi-agent")
+        page.get_by_role("option", name="multi-agent").click()
+        page.get_by_label("Question").fill(QUESTION)
+        page.get_by_label("Question").press("Enter")
+        page.get_by_role("button", name="Compare").click()
+        page.get_by_role("heading", name="multi-agent: the agents, lane by lane").wait_for(timeout=600_000)
+        lanes = page.locator(".js-plotly-plot").filter(has_text="consensus")
+        lanes.locator(".main-svg").first.wait_for(timeout=60_000)
+        lanes.scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)
+        lane_labels = lanes.inner_text()
+        bars = lanes.locator("g.barlayer path").count()
+        arrows = lanes.locator("g.annotation").count()
+        screenshot = tmp_path / "multi-agent.png"
+        lanes.screenshot(path=str(screenshot))
+        browser.close()
+    for agent in ("manager", "dense researcher", "BM25 researcher", "graph researcher", "consensus"):
+        assert agent in lane_labels
+    assert "LLM calls" in lane_labels
+    assert bars >= 5 and arrows >= 7, "a bar per agent step, an arrow per message (3 tasks, 3 proposals, the answer)"
+    keep_screenshot(screenshot, "multi-agent.png")
+
+
 def test_in_a_real_browser_the_lab_answers_a_demo_question(served_lab, tmp_path):
     from playwright.sync_api import sync_playwright
 
