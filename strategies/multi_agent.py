@@ -11,10 +11,10 @@ instead of written arguments). The answer is the winner, with the evidence of th
 proposed it. Every decision is a scored continuation, as in `agentic` (`lab.agent.team`); the trace gives
 each agent its own lane, with the messages between them.
 
-Cost: about 2-3x agentic's LLM calls on the bundled demos (about 11-14 generate and score calls a question
-against agentic's 5-6): the manager's plan and assignment decisions, per researcher a reflection, a bridge
-choice and its proposal, one vote over pooled evidence and, on disagreement, one scoring call per
-researcher; 3 to 7 tool calls. The researchers run one after another. Left out: written plans,
+Cost: about 1.4x agentic's LLM calls and 2-3x its time, measured in `select` mode on the bundled
+demos (9-11 scoring calls a question against agentic's 7-8): the manager's plan and assignment
+decisions, per researcher a reflection, a bridge choice and its proposal, one vote over pooled evidence
+and, on disagreement, one scoring call per researcher; 3 to 7 tool calls. The researchers run one after another. Left out: written plans,
 arguments and critiques (they need an instruction-tuned model), and more than one round of debate.
 """
 
