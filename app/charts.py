@@ -97,7 +97,7 @@ def agent_swimlanes(answer: Answer) -> go.Figure:
         calls = sum(event.llm_calls + event.scoring_calls for event in events)
         labels.append(f"{html.escape(agent)}<br>{seconds:.1f} s · {calls} LLM calls")
     figure.update_layout(
-        barmode="overlay", xaxis_title="milliseconds since the question",
+        barmode="overlay", xaxis=dict(title="milliseconds since the question", range=[0, span_ms * 1.02]),
         yaxis=dict(tickvals=list(range(len(agents))), ticktext=labels, autorange="reversed"),
         legend=dict(orientation="h", y=-0.25), height=140 + 70 * len(agents), margin=dict(l=10, r=10, t=10, b=10),
     )

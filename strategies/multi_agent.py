@@ -11,11 +11,13 @@ instead of written arguments). The answer is the winner, with the evidence of th
 proposed it. Every decision is a scored continuation, as in `agentic` (`lab.agent.team`); the trace gives
 each agent its own lane, with the messages between them.
 
-Cost: about 1.4x agentic's LLM calls and 2-3x its time, measured in `select` mode on the bundled
-demos (9-11 scoring calls a question against agentic's 7-8): the manager's plan and assignment
-decisions, per researcher a reflection, a bridge choice and its proposal, one vote over pooled evidence
-and, on disagreement, one scoring call per researcher; 3 to 7 tool calls. The researchers run one after another. Left out: written plans,
-arguments and critiques (they need an instruction-tuned model), and more than one round of debate.
+Cost: about 1.4x agentic's LLM calls and 2.3-3x its time, measured on the bundled demos (9-12 generate
+and score calls a question against agentic's 7-8): the manager's plan and assignment decisions; per
+researcher a reflection, a bridge choice and a read of its evidence (a generation, or one scoring call
+over some 40 candidates); one vote over the pooled evidence and, when proposals differ, one scoring call
+per researcher; 3 to 7 tool calls. The reads and the long vote and debate prompts are what cost the time.
+The researchers run one after another. Left out: written plans, arguments and critiques (they need an
+instruction-tuned model), and more than one round of debate.
 """
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -68,10 +70,10 @@ class MultiAgentRAG:
 
     def answer(self, question: str, ctx: LabContext) -> Answer:
         trace = Trace()
-        team = form_team(question, ctx, trace)
         decisions = AgentParams(decision_margin=self.params.decision_margin,
                                 passages_per_step=self.params.passages_per_step)
         with trace.lane(MANAGER, "plan"):
+            team = form_team(question, ctx, trace)
             sub_tasks = plan(team.manager, question, team.manager.named, ctx.generator, decisions, team.graph)
         with trace.lane(MANAGER, "brief"), trace.stage("brief"):
             trace.note("sub_tasks", [task.text for task in sub_tasks])
