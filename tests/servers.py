@@ -86,12 +86,15 @@ class LlamaCppServer:
 
 class FaultyProxy:
     """A real HTTP hop in front of a real server that can be told to answer 503 for a while, as a
-    struggling server or load balancer does. Everything else is forwarded as it is."""
+    struggling server or load balancer does. Everything else is forwarded as it is, and every completion
+    exchange is kept in `completions` as (request, response), so a test can see what the server answered."""
 
     def __init__(self, target_url: str):
         self.target = target_url.rstrip("/").removesuffix("/v1")
         self.failing = threading.Event()
         self.refused = 0
+        self.completions: list[tuple[dict, dict]] = []
+        recording = threading.Lock()
         proxy = self
 
         class Forward(http.server.BaseHTTPRequestHandler):
@@ -113,7 +116,11 @@ class FaultyProxy:
                                                  headers={"Content-Type": "application/json"})
                 try:
                     with urllib.request.urlopen(request, timeout=600) as answer:
-                        self._reply(answer.status, answer.read())
+                        payload = answer.read()
+                    if body and self.path.endswith("/completions"):
+                        with recording:
+                            proxy.completions.append((json.loads(body), json.loads(payload)))
+                    self._reply(answer.status, payload)
                 except urllib.error.HTTPError as error:
                     self._reply(error.code, error.read())
 

@@ -34,19 +34,35 @@ def stored_answers(store: RunStore, run_id: str) -> dict[tuple[str, str], tuple[
     return {(r.item_id, r.strategy): (r.answer, r.error) for r in store.results(run_id)}
 
 
-def test_eight_items_in_flight_give_the_answers_of_a_sequential_run(demo_ctx, llama_server, three_questions, tmp_path):
-    ctx = served_ctx(demo_ctx, llama_server.url)
+def test_eight_items_in_flight_each_store_once_the_answer_the_server_gave_to_their_own_question(
+    demo_ctx, llama_server, three_questions, tmp_path
+):
+    """Answer text is not compared with a sequential run's: llama-cpp-python's server reuses the previous
+    request's prompt prefix, and llama.cpp rounds differently for a different batch split, so one prompt
+    can decode differently depending on which request came before it (seen in CI: a HyDE answer changed).
+    What concurrency must keep is that every item is stored once, with the answer to its own question."""
     qa_set = load_qa_set(three_questions)
-    answers = {}
+    questions = {item.item_id: item.question for item in qa_set.items}
+    runs = {}
     for concurrency in (1, 8):
+        proxy = FaultyProxy(llama_server.url)
         store = RunStore(tmp_path / f"runs-{concurrency}.sqlite")
-        outcome = evaluate(ctx, qa_set, STRATEGIES, ["answer"], store, concurrency=concurrency)
-        assert outcome.computed == 6 and outcome.errors == 0
-        answers[concurrency] = stored_answers(store, outcome.run_id)
-        manifest = store.run(outcome.run_id).manifest
-        assert manifest["generator"]["backend"] == "openai" and manifest["generator"]["url"] == llama_server.url
-        store.close()
-    assert answers[1] == answers[8]
+        try:
+            outcome = evaluate(served_ctx(demo_ctx, proxy.url), qa_set, STRATEGIES, ["answer"], store,
+                               concurrency=concurrency)
+            assert outcome.computed == 6 and outcome.errors == 0
+            assert store.run(outcome.run_id).manifest["generator"]["backend"] == "openai"
+            runs[concurrency] = {(r.item_id, r.strategy): r for r in store.results(outcome.run_id)}
+        finally:
+            store.close()
+            proxy.close()
+        for (item_id, _), result in runs[concurrency].items():
+            own_completions = [response["choices"][0]["text"] for request, response in proxy.completions
+                               if questions[item_id] in request["prompt"]]
+            assert any(result.answer in text for text in own_completions), (item_id, result.answer)
+    assert runs[1].keys() == runs[8].keys() and len(runs[8]) == 6
+    for item_id in questions:
+        assert runs[8][item_id, "traditional"].contexts == runs[1][item_id, "traditional"].contexts
 
 
 def test_a_server_failing_mid_run_leaves_failed_items_that_resuming_completes(
