@@ -12,6 +12,7 @@ import lab  # noqa: F401 - offline and silent (GRADIO_ANALYTICS_ENABLED=False) b
 import gradio as gr
 import pandas as pd
 
+from app.exposure import LOOPBACK, ExposureRefused, arena_auth
 from app.running import EmptyQuestion, compare
 from eval.arena import VOTES, ArenaError, ArenaStore, draw_pair, leaderboard
 from eval.run_store import run_store_path
@@ -81,14 +82,19 @@ def build_arena(settings: LabSettings, kb_name: str, seed: int | None = None) ->
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Serve the RAG Lab arena on localhost.")
+    parser = argparse.ArgumentParser(description="Serve the RAG Lab arena (on 127.0.0.1 unless --host says otherwise).")
     parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--host", default=LOOPBACK)
     parser.add_argument("--kb", default=None, help="Knowledge base (default: the demo, built if no KB exists).")
     args = parser.parse_args()
+    try:
+        auth = arena_auth(args.host)
+    except ExposureRefused as error:
+        parser.exit(2, f"{error}\n")
     settings = LabSettings()
     ensure_demo_kb(settings)
     kb_name = args.kb or (DEMO_KB if DEMO_KB in knowledge_base_names(settings.home) else knowledge_base_names(settings.home)[0])
-    build_arena(settings, kb_name).launch(server_name="127.0.0.1", server_port=args.port, quiet=True)
+    build_arena(settings, kb_name).launch(server_name=args.host, server_port=args.port, auth=auth, quiet=True)
 
 
 if __name__ == "__main__":

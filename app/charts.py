@@ -128,7 +128,8 @@ def entity_graph_chart(exported: dict, max_nodes: int = 120) -> go.Figure:
     """A node-link export drawn with a spring layout: node size by degree, colour by community.
 
     Larger graphs are cut to their `max_nodes` best-connected entities, so the picture stays legible.
-    Each node carries its key as customdata, so a click can select it.
+    Each node carries its key as customdata, so a click can select it. Entity names are corpus text, and
+    plotly reads a subset of HTML (links included) in labels, so they are escaped.
     """
     import networkx as nx
 
@@ -147,9 +148,10 @@ def entity_graph_chart(exported: dict, max_nodes: int = 120) -> go.Figure:
     degrees = dict(graph.degree(weight="weight"))
     figure.add_scatter(
         x=[positions[k][0] for k in keys], y=[positions[k][1] for k in keys], mode="markers+text",
-        text=[graph.nodes[k]["name"] if degrees[k] >= sorted(degrees.values())[-min(15, len(keys))] else "" for k in keys],
+        text=[html.escape(graph.nodes[k]["name"]) if degrees[k] >= sorted(degrees.values())[-min(15, len(keys))] else "" for k in keys],
         textposition="top center", customdata=keys,
-        hovertext=[f"{graph.nodes[k]['name']} ({graph.nodes[k]['label']}, community {graph.nodes[k]['community']})" for k in keys],
+        hovertext=[html.escape(f"{graph.nodes[k]['name']} ({graph.nodes[k]['label']}, community {graph.nodes[k]['community']})")
+                   for k in keys],
         hoverinfo="text",
         marker=dict(
             size=[6 + 3 * min(degrees[k], 12) for k in keys],

@@ -13,6 +13,7 @@ import typer
 import lab  # noqa: F401 - makes the process offline and silent before any model library loads
 from app.cli_eval import list_runs, report, run_eval
 from app.cli_kv import kv_lab
+from app.exposure import LOOPBACK, ExposureRefused, arena_auth, exposure_warning
 from app.cli_sweep import sweep
 from app.cli_models import list_models
 from app.cli_support import (
@@ -22,6 +23,7 @@ from app.cli_support import (
     GeneratorOption,
     GeneratorUrlOption,
     HomeOption,
+    HostOption,
     JsonFlag,
     KbOption,
     fail,
@@ -63,6 +65,8 @@ def ingest(
         bar.close()
         fail(str(error))
     bar.close()
+    for path, encoding in report.encodings.items():
+        typer.echo(f"{path}: not UTF-8; read as {encoding}")
     for failure in report.failures:
         typer.secho(f"skipped {failure.path}: {failure.reason}", fg=typer.colors.YELLOW, err=True)
     typer.echo(
@@ -234,6 +238,7 @@ def list_kbs(home: HomeOption = None) -> None:
 @app.command("lab")
 def run_lab(
     port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = 8501,
+    host: HostOption = LOOPBACK,
     home: HomeOption = None,
     backend: BackendOption = None,
     generator: GeneratorOption = None,
@@ -241,12 +246,15 @@ def run_lab(
     generator_key_env: GeneratorKeyEnvOption = None,
     answer_mode: AnswerModeOption = None,
 ) -> None:
-    """Start the web lab (Streamlit) on localhost."""
+    """Start the web lab (Streamlit) on this machine only, unless --host names another address."""
     settings = settings_from(home, backend, generator, generator_url, generator_key_env, answer_mode)
+    if warning := exposure_warning(host, port, "web lab"):
+        typer.secho(warning + " Streamlit has no login: put it behind an authenticating proxy.", fg=typer.colors.YELLOW,
+                    err=True)
     os.environ["RAGLAB_HOME"] = str(settings.home)
     command = [
         sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "Home.py"),
-        "--server.port", str(port), "--server.address", "localhost", "--server.headless", "true",
+        "--server.port", str(port), "--server.address", host, "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]
     raise typer.Exit(subprocess.call(command, cwd=REPO_ROOT))
@@ -255,13 +263,21 @@ def run_lab(
 @app.command("arena")
 def run_arena(
     port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = 7860,
+    host: HostOption = LOOPBACK,
     kb: Annotated[Optional[str], typer.Option("--kb", help="Knowledge base (default: the demo).")] = None,
     home: HomeOption = None,
 ) -> None:
-    """Start the blind arena (Gradio) on localhost: two hidden strategies, one vote, a leaderboard."""
+    """Start the blind arena (Gradio): two hidden strategies, one vote, a leaderboard. Off loopback it
+    needs RAGLAB_ARENA_PASSWORD."""
     settings = settings_from(home)
+    try:
+        arena_auth(host)
+    except ExposureRefused as error:
+        fail(str(error))
+    if warning := exposure_warning(host, port, "arena"):
+        typer.secho(warning, fg=typer.colors.YELLOW, err=True)
     os.environ["RAGLAB_HOME"] = str(settings.home)
-    command = [sys.executable, "-m", "app.arena_app", "--port", str(port), *(["--kb", kb] if kb else [])]
+    command = [sys.executable, "-m", "app.arena_app", "--port", str(port), "--host", host, *(["--kb", kb] if kb else [])]
     raise typer.Exit(subprocess.call(command, cwd=REPO_ROOT))
 
 

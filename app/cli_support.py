@@ -19,6 +19,9 @@ Progress = Callable[[float, str], None]
 HomeOption = Annotated[
     Optional[Path], typer.Option("--home", help="Lab home holding knowledge bases (default ~/.raglab or RAGLAB_HOME).")
 ]
+HostOption = Annotated[
+    str, typer.Option("--host", help="Address to listen on. 127.0.0.1 keeps it to this machine; any other exposes it.")
+]
 KbOption = Annotated[str, typer.Option("--kb", help="Knowledge base name.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 BackendOption = Annotated[

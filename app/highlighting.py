@@ -2,7 +2,8 @@
 
 Corpus text is untrusted: titles and text are HTML-escaped and rendered as HTML (`st.html`), never as
 Markdown, so neither markup nor Markdown (`# heading`, `[link](javascript:...)`) from a document takes
-effect. The only tags on the page are the ones written here.
+effect. The only tags on the page are the ones written here. Where a widget reads Markdown anyway
+(captions, warnings, headings, progress text), untrusted text goes through `markdown_literal` first.
 """
 
 import html
@@ -13,6 +14,15 @@ _STOPWORDS = frozenset(
     "a an and are as at be by did do does for from has have he her his how in is it its of on or she that the "
     "their them they this to was were what when where which who whom whose why with".split()
 )
+
+_ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def markdown_literal(text: str) -> str:
+    """Untrusted text for a widget that reads Markdown: one line, every ASCII punctuation character
+    backslash-escaped (CommonMark allows it for each), so no link, image, heading, list, HTML or Streamlit
+    `:color[...]` form can start. The reader sees the characters as they are."""
+    return _ASCII_PUNCTUATION.sub(r"\\\1", " ".join(text.split()))
 
 
 def question_terms(question: str) -> set[str]:
@@ -31,6 +41,10 @@ def highlight_terms(text: str, question: str) -> str:
 
 def passage_html(title: str, score: float, text: str, question: str) -> str:
     return f"<p><b>{html.escape(title)}</b> · score {score:.3f}<br>{highlight_terms(text, question)}</p>"
+
+
+def chunk_html(title: str, chunk_id: int, text: str) -> str:
+    return f"<p><b>{html.escape(title)}</b> #{chunk_id}<br>{html.escape(text)}</p>"
 
 
 def candidates_html(candidates: Sequence[dict]) -> str:

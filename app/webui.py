@@ -3,10 +3,25 @@
 import lab  # noqa: F401 - offline and silent before model libraries load
 import streamlit as st
 
+from app.highlighting import markdown_literal
 from lab.context import LabContext, build_context
 from lab.core import LabSettings, resolve_placement
 from lab.ingestion import DEMO_KB, BundledDemo, build_bundled_demo, ensure_demo_kb
 from lab.kb import IngestReport, knowledge_base_names, load_embedder
+
+
+class ProgressBar:
+    """A progress bar fed by the lab's `on_progress(fraction, message)` callbacks. Messages name files and
+    titles from the corpus, so they are shown literally, never read as Markdown."""
+
+    def __init__(self, text: str = "starting"):
+        self._bar = st.progress(0.0, text=text)
+
+    def __call__(self, fraction: float, message: str) -> None:
+        self._bar.progress(min(max(fraction, 0.0), 1.0), text=markdown_literal(message))
+
+    def empty(self) -> None:
+        self._bar.empty()
 
 
 def lab_settings() -> LabSettings:
@@ -44,8 +59,7 @@ def choose_knowledge_base(container=st) -> str | None:
     settings = lab_settings()
     if not knowledge_base_names(settings.home):
         with st.status("No knowledge base yet: building the bundled HotpotQA demo…", expanded=True) as status:
-            bar = st.progress(0.0)
-            ensure_demo_kb(settings, on_progress=lambda fraction, message: bar.progress(fraction, text=message))
+            ensure_demo_kb(settings, on_progress=ProgressBar(""))
             status.update(label="Demo knowledge base ready", state="complete", expanded=False)
     names = knowledge_base_names(settings.home)
     if not names:
@@ -58,10 +72,7 @@ def choose_knowledge_base(container=st) -> str | None:
 def build_demo_with_progress(demo: BundledDemo) -> IngestReport:
     """Build a bundled demo's knowledge base under a status box with a progress bar, then drop stale contexts."""
     with st.status(f"Building the bundled {demo.label} demo into `{demo.kb_name}`…", expanded=True) as status:
-        bar = st.progress(0.0)
-        report = build_bundled_demo(
-            lab_settings(), demo.kb_name, on_progress=lambda fraction, message: bar.progress(fraction, text=message)
-        )
+        report = build_bundled_demo(lab_settings(), demo.kb_name, on_progress=ProgressBar(""))
         status.update(label=f"Knowledge base `{demo.kb_name}` ready", state="complete", expanded=False)
     forget_contexts()
     return report

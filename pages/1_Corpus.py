@@ -4,7 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.highlighting import markdown_literal
 from app.webui import (
+    ProgressBar,
     build_demo_with_progress,
     cached_embedder,
     forget_contexts,
@@ -32,8 +34,10 @@ def show_report(report: IngestReport, heading: str = "") -> None:
         f"{heading}{len(report.indexed)} files indexed ({report.documents_added} documents, "
         f"{report.chunks_added} chunks), {len(report.unchanged)} unchanged."
     )
+    for path, encoding in report.encodings.items():
+        st.info(markdown_literal(f"{path}: not UTF-8; read as {encoding}"))
     for failure in report.failures:
-        st.warning(f"{failure.path}: {failure.reason}")
+        st.warning(markdown_literal(f"{failure.path}: {failure.reason}"))
 
 
 st.set_page_config(page_title="RAG Lab · Corpus", layout="wide")
@@ -56,7 +60,7 @@ if st.button(f"Build `{demo.kb_name}`", key="build_demo"):
     try:
         report = build_demo_with_progress(demo)
     except (KnowledgeBaseError, ValueError) as error:
-        st.error(str(error))
+        st.error(markdown_literal(str(error)))
     else:
         show_report(report, f"`{demo.kb_name}`: ")
 
@@ -93,8 +97,7 @@ if kb_name and kb_name in existing:
         target = f"{kb_name}-{rechunker}"
         present = [path for path in sources if path.exists()]
         if st.button(f"Re-chunk into `{target}`", disabled=not present):
-            bar = st.progress(0.0, text="starting")
-            report = ingest_paths(settings, target, present, rechunker, on_progress=lambda f, m: bar.progress(f, text=m))
+            report = ingest_paths(settings, target, present, rechunker, on_progress=ProgressBar())
             show_report(report, f"`{target}`: ")
             forget_contexts()
         if len(present) < len(sources):
@@ -112,7 +115,7 @@ for upload in uploads or []:
     try:
         paths.append(save_upload(settings.home, kb_name or "unnamed", upload.name, upload.getvalue(), settings.max_upload_mb * 2**20))
     except UploadRejected as error:
-        st.error(str(error))
+        st.error(markdown_literal(str(error)))
 if folder.strip():
     paths.append(Path(folder.strip()).expanduser())
 
@@ -120,7 +123,7 @@ if paths and st.toggle("Preview the chunks of the first document"):
     try:
         sample = load_documents(paths[0]) if paths[0].is_file() else []
     except UnreadableFile as error:
-        st.error(f"{paths[0].name}: {error}")
+        st.error(markdown_literal(f"{paths[0].name}: {error}"))
         sample = []
     if sample:
         chunks = preview_chunks(settings, sample[0].text[:20_000], chunker, cached_embedder())
@@ -129,11 +132,10 @@ if paths and st.toggle("Preview the chunks of the first document"):
             st.text_area(f"chunk {number}", chunk, height=100, disabled=True)
 
 if st.button("Ingest", type="primary", disabled=not (paths and kb_name)):
-    bar = st.progress(0.0, text="starting")
     try:
-        report = ingest_paths(settings, kb_name, paths, chunker, on_progress=lambda f, m: bar.progress(f, text=m))
+        report = ingest_paths(settings, kb_name, paths, chunker, on_progress=ProgressBar())
     except (KnowledgeBaseError, ValueError) as error:
-        st.error(str(error))
+        st.error(markdown_literal(str(error)))
     else:
         show_report(report)
         forget_contexts()

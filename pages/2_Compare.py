@@ -4,9 +4,9 @@ import streamlit as st
 
 from app.charts import SWIMLANE_CAPTION, agent_swimlanes, kv_cache_chart, stage_latency_chart, stage_timeline
 from app.rendering import answer_candidates, decision_paths, generator_line
-from app.highlighting import answer_html, candidates_html, passage_html
+from app.highlighting import answer_html, candidates_html, markdown_literal, passage_html
 from app.running import compare
-from app.webui import cached_context, choose_knowledge_base
+from app.webui import ProgressBar, cached_context, choose_knowledge_base
 from strategies import available_strategies
 
 st.set_page_config(page_title="RAG Lab · Compare", layout="wide")
@@ -23,15 +23,15 @@ if st.button("Compare", type="primary", disabled=not (kb_name and chosen)):
         st.warning("Type a question first.")
         st.stop()
     ctx = cached_context(kb_name)
-    bar = st.progress(0.0, text="starting")
-    answers = compare(question, chosen, ctx, on_progress=lambda f, m: bar.progress(f, text=m))
+    bar = ProgressBar()
+    answers = compare(question, chosen, ctx, on_progress=bar)
     bar.empty()
     st.caption(generator_line(ctx.generator.describe()))
     for column, answer in zip(st.columns(len(answers)), answers):
         with column:
             st.subheader(answer.strategy)
             if answer.error:
-                st.error(answer.error)
+                st.error(markdown_literal(answer.error))
                 continue
             st.html(answer_html(answer.text))
             st.caption(f"{answer.trace.total_ms / 1000:.1f} s · KV peak {answer.trace.kv_bytes_peak / 2**20:.1f} MiB")

@@ -4,8 +4,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.highlighting import markdown_literal
 from app.rendering import generator_line
 from app.webui import (
+    ProgressBar,
     build_demo_with_progress,
     cached_context,
     choose_knowledge_base,
@@ -39,16 +41,16 @@ def run_with_progress(
     qa_set = load_qa_set(qa_path, limit=limit)
     ctx = cached_context(kb_name)
     st.caption(f"Generator: {generator_line(ctx.generator.describe())}")
-    bar = st.progress(0.0, text="starting")
+    bar = ProgressBar()
     started = st.empty()
     outcome = evaluate(
         ctx, qa_set, strategies, metrics, store, run_id=run_id,
-        on_progress=lambda f, m: bar.progress(f, text=m),
+        on_progress=bar,
         on_start=lambda run, done: started.info(f"Run `{run.run_id}` ({done} results already stored)."),
         concurrency=EVAL_CONCURRENCY,
     )
     if outcome.judge_problem:
-        st.warning(outcome.judge_problem)
+        st.warning(markdown_literal(outcome.judge_problem))
     if outcome.unreachable:
         st.warning(
             f"{outcome.unreachable} answers failed because the generator could not be reached. They are stored as "
@@ -88,7 +90,7 @@ if source == UPLOAD:
             qa_path = save_upload(settings.home, "qa", upload.name, upload.getvalue(), settings.max_upload_mb * 2**20,
                                   suffixes=(".json", ".jsonl", ".csv"))
         except UploadRejected as error:
-            st.error(str(error))
+            st.error(markdown_literal(str(error)))
     build_own = st.checkbox("Build a knowledge base from the QA set's own paragraphs")
     kb_name = st.text_input("New knowledge base name", "qa-corpus") if build_own else choose_knowledge_base()
 else:
@@ -103,7 +105,7 @@ else:
             try:
                 build_demo_with_progress(demo)
             except ValueError as error:
-                st.error(str(error))
+                st.error(markdown_literal(str(error)))
             else:
                 kb_name = demo.kb_name
 
@@ -118,12 +120,11 @@ metrics = st.multiselect(
 if st.button("Run evaluation", type="primary", disabled=not (qa_path and kb_name and strategies and metrics)):
     try:
         if build_own:
-            bar = st.progress(0.0, text="building the knowledge base")
-            build_kb_from_qa_set(settings, kb_name, load_qa_set(qa_path), on_progress=lambda f, m: bar.progress(f, text=m))
+            build_kb_from_qa_set(settings, kb_name, load_qa_set(qa_path), on_progress=ProgressBar("building the knowledge base"))
             forget_contexts()
         run_with_progress(qa_path, kb_name, strategies, metrics, None, int(limit) or None)
     except (QASetError, UnknownMetric, ValueError) as error:
-        st.error(str(error))
+        st.error(markdown_literal(str(error)))
 
 st.subheader("Chunking study")
 st.caption(
@@ -143,17 +144,16 @@ ready = qa_path and kb_name and study_chunkers and study_strategies and study_do
 if st.button("Run chunking study", disabled=not ready):
     missing = [str(path) for path in study_docs if not path.exists()]
     if missing:
-        st.error(f"No such documents: {', '.join(missing)}. Name a folder that exists on the lab's machine.")
+        st.error(markdown_literal(f"No such documents: {', '.join(missing)}. Name a folder that exists on the lab's machine."))
         st.stop()
     ctx = cached_context(kb_name)
-    bar = st.progress(0.0, text="starting")
     outcome, builds = run_study(
         settings, ctx.embedder, ctx.generator, load_qa_set(qa_path, limit=int(limit) or None), study_docs,
-        study_chunkers, study_strategies, ["retrieval", "answer"], store, on_progress=lambda f, m: bar.progress(f, text=m),
+        study_chunkers, study_strategies, ["retrieval", "answer"], store, on_progress=ProgressBar(),
     )
     for build in builds:
         for path, reason in build.failures:
-            st.warning(f"{build.chunker}: {Path(path).name}: {reason}")
+            st.warning(markdown_literal(f"{build.chunker}: {Path(path).name}: {reason}"))
     table = chunker_table(analyze_run(store, outcome.run_id, seed=settings.seed), seed=settings.seed)
     st.success(f"Study `{outcome.run_id}`: {outcome.computed} answers computed. Open it on the Reports page.")
     st.dataframe([dict(zip(CHUNKER_COLUMNS, chunker_cells(row))) for row in table], width="stretch")

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from app.charts import entity_graph_chart
-from app.webui import choose_knowledge_base, lab_settings
+from app.highlighting import chunk_html, markdown_literal
+from app.webui import ProgressBar, choose_knowledge_base, lab_settings
 from lab.graph import open_graph
 from lab.kb import KnowledgeBase
 
@@ -15,8 +16,8 @@ if not kb_name:
     st.stop()
 
 kb = KnowledgeBase.open(settings.home, kb_name)
-bar = st.progress(0.0, text="opening the graph")
-graph = open_graph(kb.folder / "kb.sqlite", settings.spacy_model, on_progress=lambda f, m: bar.progress(f, text=m))
+bar = ProgressBar("opening the graph")
+graph = open_graph(kb.folder / "kb.sqlite", settings.spacy_model, on_progress=bar)
 bar.empty()
 stats = graph.stats(top=30)
 for column, key in zip(st.columns(4), ("nodes", "edges", "relations", "communities")):
@@ -31,7 +32,7 @@ selected = st.session_state.get("graph_selected")
 entity = typed.strip() or selected
 exported = graph.export(around=[entity], hops=1) if entity else graph.export()
 if entity and not exported["centre"]:
-    st.warning(f"No entity like “{entity}” in this graph. Best connected: {', '.join(names[:10])}.")
+    st.warning(markdown_literal(f"No entity like “{entity}” in this graph. Best connected: {', '.join(names[:10])}."))
     exported = graph.export()
 event = st.plotly_chart(entity_graph_chart(exported), on_select="rerun", selection_mode="points", key="graph_chart")
 points = event.selection.points if event and event.selection else []
@@ -41,10 +42,10 @@ if points and points[0].get("customdata") and points[0]["customdata"] != selecte
 
 if entity and exported["centre"]:
     key = exported["centre"][0]
-    st.subheader(graph.name(key))
+    st.subheader(markdown_literal(graph.name(key)))
     community = graph.community_of(key)
     if community:
-        st.caption(f"Community {community.id}: {community.summary}")
+        st.caption(markdown_literal(f"Community {community.id}: {community.summary}"))
     st.dataframe(
         [{"neighbour": n["name"], "weight": n["weight"], "link": n["link"]} for n in graph.neighbourhood(key)],
         hide_index=True,
@@ -52,5 +53,5 @@ if entity and exported["centre"]:
     st.subheader("Chunks that mention it")
     chunks = kb.store.chunks(sorted(graph.graph.nodes[key]["chunks"]))
     for chunk in list(chunks.values())[:20]:
-        st.markdown(f"**{chunk.title}** #{chunk.id}  \n{chunk.text}")
+        st.html(chunk_html(chunk.title, chunk.id, chunk.text))
 kb.close()

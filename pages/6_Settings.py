@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app.highlighting import markdown_literal
 from app.webui import lab_settings
 from eval.judges import JudgeUnavailable, probe_endpoint
 from lab.core import (
@@ -97,9 +98,9 @@ if st.button("Test generator connection", disabled=settings.backend != "openai",
     try:
         check = check_server(settings)
     except (ModelLoadError, GeneratorUnavailable) as error:
-        st.error(str(error))
+        st.error(markdown_literal(str(error)))
     else:
-        st.success(f"{check.url} answered in {check.round_trip_ms:.0f} ms; model {check.model}.")
+        st.success(markdown_literal(f"{check.url} answered in {check.round_trip_ms:.0f} ms; model {check.model}."))
         st.write({
             "models served": check.models,
             "completions": "chat only" if check.chat_only else "yes",
@@ -118,6 +119,6 @@ if st.button("Test connection", disabled=not judge_url, key="test_judge"):
     try:
         probe_endpoint(judge_url)
     except JudgeUnavailable as error:
-        st.error(str(error))
+        st.error(markdown_literal(str(error)))
     else:
         st.success(f"{judge_url} answered.")

@@ -23,11 +23,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def raglab_server(args: list[str], home: Path, is_ready: Callable[[], bool], startup_s: float = 240) -> Iterator[None]:
+def raglab_server(
+    args: list[str], home: Path, is_ready: Callable[[], bool], startup_s: float = 240, env: dict[str, str] | None = None
+) -> Iterator[None]:
     """Run `raglab ARGS` until the block ends; fail if `is_ready` never holds within `startup_s`."""
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", *args],
-        env={**os.environ, "RAGLAB_HOME": str(home)},
+        env={**os.environ, "RAGLAB_HOME": str(home), **(env or {})},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:

@@ -54,6 +54,7 @@ class IngestReport:
     indexed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failures: list[FileFailure] = field(default_factory=list)
+    encodings: dict[str, str] = field(default_factory=dict)  # files read in an encoding other than UTF-8
     documents_added: int = 0
     chunks_added: int = 0
     embed_seconds: float = 0.0
@@ -175,6 +176,8 @@ class KnowledgeBase:
             except UnreadableFile as error:
                 report.failures.append(FileFailure(str(file), str(error)))
                 continue
+            if documents[0].encoding != "utf-8":
+                report.encodings[str(file)] = documents[0].encoding
             earlier = self.store.documents_from(source)
             try:
                 file_pending, file_hashes = self._chunked(documents, earlier, seen_hashes, chunker, tokens)

@@ -5,6 +5,8 @@ per unique paragraph, titled by the title the record gives it; that is what the 
 in this format look like.
 """
 
+import codecs
+import dataclasses
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -20,6 +22,7 @@ class Document:
     title: str
     text: str
     source: str
+    encoding: str = "utf-8"
 
 
 class UnreadableFile(ValueError):
@@ -47,10 +50,11 @@ def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]
 def load_documents(path: Path) -> list[Document]:
     """Read one file into documents; raise UnreadableFile naming what is wrong with it."""
     suffix = path.suffix.lower()
+    encoding = "utf-8"
     if suffix == ".pdf":
         documents = _pdf_documents(path)
     else:
-        text = _read_text(path)
+        text, encoding = read_text(path)
         if suffix in (".html", ".htm"):
             documents = [_html_document(text, path)]
         elif suffix == ".json":
@@ -62,21 +66,62 @@ def load_documents(path: Path) -> list[Document]:
     documents = [d for d in documents if d.text.strip()]
     if not documents:
         raise UnreadableFile("no text found in the file (empty, or only markup); add text or remove the file")
+    if encoding != "utf-8":
+        documents = [dataclasses.replace(d, encoding=encoding) for d in documents]
     return documents
 
 
-def _read_text(path: Path) -> str:
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def read_text(path: Path) -> tuple[str, str]:
+    """A text file's text and the encoding it was read with: a byte-order mark decides first, then UTF-8,
+    then charset detection (latin-1, cp1252 and the like). NUL bytes without a mark mean binary."""
     raw = path.read_bytes()
     if not raw.strip():
         raise UnreadableFile("empty file; add text or remove it from the ingest")
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if raw.startswith(mark):
+            try:
+                return raw.decode(encoding), encoding.removesuffix("-sig")
+            except UnicodeDecodeError as error:
+                raise UnreadableFile(
+                    f"starts with a {encoding} byte-order mark but does not decode as {encoding} ({error.reason} at "
+                    f"offset {error.start}); re-save the file as UTF-8"
+                ) from None
     if b"\x00" in raw[:8192]:
         raise UnreadableFile(f"binary content in a {path.suffix} file; only plain text files can be ingested as text")
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as error:
-        raise UnreadableFile(
-            f"not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start}); re-save the file as UTF-8"
-        ) from None
+        first_bad = f"byte 0x{raw[error.start]:02x} at offset {error.start}"
+    return _legacy_text(raw, first_bad)
+
+
+# Code pages documents are still saved in; detection among all of Python's codecs picks Mac and DOS pages
+# for short Western texts (German latin-1 came back as mac_roman), so the field is narrowed to these.
+_LEGACY_ENCODINGS = (
+    "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "latin_1", "iso8859_2",
+    "iso8859_5", "iso8859_7", "iso8859_15", "koi8_r", "shift_jis", "euc_jp", "gb18030", "big5", "euc_kr",
+)
+
+
+def _legacy_text(raw: bytes, first_bad: str) -> tuple[str, str]:
+    """Detected with charset_normalizer; among the equally clean readings, cp1252 (the Western default, a
+    superset of latin-1's printable range) wins, because a short text fits several code pages."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(raw, cp_isolation=list(_LEGACY_ENCODINGS)))
+    if not matches:
+        raise UnreadableFile(f"not UTF-8 text ({first_bad}) and no other text encoding fits; re-save it as UTF-8")
+    cleanest = min(match.chaos for match in matches)
+    tied = [match for match in matches if match.chaos <= cleanest + 0.01]
+    if any("cp1252" in match.could_be_from_charset for match in tied):
+        return raw.decode("cp1252"), "cp1252"
+    return str(tied[0]), tied[0].encoding
 
 
 def _markdown_title(text: str) -> str | None:

@@ -56,7 +56,9 @@ def test_compare_runs_the_four_headline_strategies_through_the_server(served_hom
     assert decisions and {call["path"] for call in decisions} <= {"grammar", "unscored"}
 
 
-def test_a_small_eval_runs_items_concurrently_and_keeps_no_key(served_home, llama_server, tmp_path):
+def test_a_small_eval_runs_items_concurrently_and_no_log_store_trace_or_report_holds_the_key(
+    served_home, llama_server, tmp_path
+):
     qa = tmp_path / "two.json"
     qa.write_text(json.dumps(json.loads(DEMO_FILE.read_text())[:2]))
     result = raglab(
@@ -66,7 +68,13 @@ def test_a_small_eval_runs_items_concurrently_and_keeps_no_key(served_home, llam
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout)
     assert outcome["items"] == 2 and set(outcome["strategies"]) == {"traditional", "agentic"}
-    for stored in served_home.rglob("*"):
+    for report_format in ("html", "md", "csv"):
+        written = subprocess.run(
+            [*RAGLAB, "report", outcome["run_id"], "--format", report_format, "--out", str(tmp_path / f"r.{report_format}")],
+            capture_output=True, text=True, env={**os.environ, "RAGLAB_HOME": str(served_home)}, timeout=300,
+        )
+        assert written.returncode == 0, written.stderr
+    for stored in [*served_home.rglob("*"), *tmp_path.glob("r.*")]:
         if stored.is_file():
             assert FAKE_KEY.encode() not in stored.read_bytes(), f"the key leaked into {stored}"
     assert FAKE_KEY not in result.stdout + result.stderr

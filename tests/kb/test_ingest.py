@@ -19,8 +19,9 @@ def write_bad_inputs(folder: Path) -> dict[str, str]:
     (folder / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
     (folder / "corrupt.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
     (folder / "invalid.json").write_text('{"title": "x", "text": ')
-    (folder / "latin1.txt").write_bytes("Café au lait, naïve façade.".encode("latin-1"))
-    return {"empty.txt": "empty", "binary.txt": "binary", "corrupt.pdf": "PDF", "invalid.json": "JSON", "latin1.txt": "UTF-8"}
+    (folder / "nul-bytes.md").write_bytes(b"# Notes\n\x00\x01\x02\x03 not text at all \xff\xfe\x00")
+    return {"empty.txt": "empty", "binary.txt": "binary", "corrupt.pdf": "PDF", "invalid.json": "JSON",
+            "nul-bytes.md": "binary"}
 
 
 def test_given_bad_files_when_ingesting_then_the_rest_is_indexed_and_each_is_named(tmp_path, settings, embedder):
@@ -39,6 +40,31 @@ def test_given_bad_files_when_ingesting_then_the_rest_is_indexed_and_each_is_nam
         assert word in reasons[name], reasons[name]
     assert "does not exist" in reasons[missing.name]
     assert kb.chunk_count == 2
+
+
+ENCODED = {
+    "latin1.txt": ("Café au lait, naïve façade, crème brûlée.", "latin-1"),
+    "cp1252.md": ("# Pricing\n\nThe “Pro” plan costs €40 a month – billed yearly.", "cp1252"),
+    "utf16.txt": ("Ångström units measure 10⁻¹⁰ m; 東京 is Tokyo.", "utf-16"),
+    "utf8-bom.txt": ("Zürich has a lake.", "utf-8-sig"),
+}
+
+
+def test_text_in_other_encodings_is_decoded_and_the_report_names_each_encoding(tmp_path, settings, embedder):
+    for name, (text, encoding) in ENCODED.items():
+        (tmp_path / name).write_bytes(text.encode(encoding))
+    kb = KnowledgeBase.open(settings.home, "encodings", create=True)
+
+    report = kb.ingest([tmp_path], embedder, chunker(settings, embedder))
+
+    assert report.failures == [] and len(report.indexed) == 4
+    named = {Path(path).name: encoding for path, encoding in report.encodings.items()}
+    assert set(named) == {"latin1.txt", "cp1252.md", "utf16.txt"} and named["utf16.txt"] == "utf-16"
+    for name, encoding in named.items():  # short texts fit several code pages; the one named must read them right
+        assert (tmp_path / name).read_bytes().decode(encoding) == ENCODED[name][0]
+    stored = " ".join(chunk.text for chunk in kb.store.chunks(kb.store.all_chunk_ids_and_texts()[0]).values())
+    for text, _ in ENCODED.values():
+        assert text.split("\n")[-1] in stored
 
 
 def test_a_valid_pdf_is_read(tmp_path, settings, embedder):
