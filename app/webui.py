@@ -1,13 +1,18 @@
-"""What every Streamlit page shares: the settings and the loaded models, built once per process."""
+"""What every Streamlit page shares: the settings and the loaded models, built once per process.
+
+The embedder and the generator are loaded once per process (per settings) and shared by every session
+and every knowledge base; the in-process generator serializes its calls with its own lock.
+"""
 
 import lab  # noqa: F401 - offline and silent before model libraries load
 import streamlit as st
 
 from app.highlighting import markdown_literal
-from lab.context import LabContext, build_context
+from lab.context import LabContext, context_with_models
 from lab.core import LabSettings, resolve_placement
 from lab.ingestion import DEMO_KB, BundledDemo, build_bundled_demo, ensure_demo_kb
 from lab.kb import IngestReport, knowledge_base_names, load_embedder
+from lab.llm import Generator, load_generator
 
 
 class ProgressBar:
@@ -29,9 +34,17 @@ def lab_settings() -> LabSettings:
     return LabSettings()
 
 
-@st.cache_resource(show_spinner="Loading models and the knowledge base…", max_entries=3)
+@st.cache_resource(show_spinner="Loading the generator…", max_entries=2)
+def _generator(settings_json: str) -> Generator:
+    settings = LabSettings.model_validate_json(settings_json)
+    return load_generator(settings, resolve_placement(settings))
+
+
+@st.cache_resource(show_spinner="Opening the knowledge base…", max_entries=3)
 def _context(settings_json: str, kb_name: str) -> LabContext:
-    return build_context(LabSettings.model_validate_json(settings_json), kb_name)
+    """Per KB; the models in it are the process's shared ones, so switching KB loads no model again."""
+    settings = LabSettings.model_validate_json(settings_json)
+    return context_with_models(settings, kb_name, _embedder(settings_json), _generator(settings_json))
 
 
 def cached_context(kb_name: str) -> LabContext:

@@ -24,10 +24,11 @@ import torch
 
 from eval.concurrency import Baton, shared_context
 from eval.qa_sets import QAItem, QASet
-from eval.run_store import RETRIED_ERROR, RunRecord, RunStore, now
+from eval.run_store import RETRIED_ERROR, RunBusy, RunRecord, RunStore, now
 from eval.scoring import LLM_METRICS, NON_LLM_METRICS, ItemScorer, resolve_metrics
 from lab.context import LabContext, with_kv_mode
 from lab.core import EMBEDDED_GENERATOR, Answer, LabSettings, Trace
+from lab.core.locks import exclusive
 from lab.kb import KnowledgeBase
 from strategies import base_strategy_name, get_strategy, split_chunker, split_kv_variant
 
@@ -86,41 +87,50 @@ def evaluate(
 
     A key `chunker/strategy` is answered on `chunker_kbs[chunker]` (the chunking study, `eval.sweep`); a key
     `strategy@mode` with the generator's KV cache in that mode. `manifest_extra` is stored with a new run.
+
+    One process at a time evaluates a run (a lock file beside the store); another is refused with RunBusy.
     """
-    progress = on_progress or (lambda fraction, message: None)
-    metrics = resolve_metrics(",".join(metric_names))
-    run = _open_run(ctx, qa_set, list(strategy_names), metrics, store, run_id or new_run_id(), manifest_extra or {})
-    items = store.items(run.run_id)
-    done = store.finished(run.run_id)
-    if on_start:
-        on_start(run, len(done))
-    torch.manual_seed(ctx.settings.seed)
-    scorer, judge_problem = _item_scorer(ctx, run, store)
-    strategies = {name: get_strategy(base_strategy_name(name)) for name in run.strategies}
-    total = len(items) * len(strategies)
-    pending = [(item, name) for item in items for name in strategies if (item.item_id, name) not in done]
-    computed = errors = unreachable = 0
+    run_id = run_id or new_run_id()
 
-    def answer_and_score(item: QAItem, name: str, context: LabContext) -> tuple[Answer, dict]:
-        answer = _answer(strategies[name], name, item.question, variant_context(name, context, chunker_kbs or {}))
-        return answer, (scorer.score(item, answer) if answer.error is None else {})
+    def refusal(pid: str) -> RunBusy:
+        return RunBusy(f"Run {run_id!r} is being evaluated by another process (pid {pid}); wait for it to finish, "
+                       "or start a new run.")
 
-    workers = concurrency if ctx.generator.capabilities.concurrent else 1
-    try:
-        for item, name, (answer, metrics) in _results(pending, answer_and_score, ctx, workers):
-            store.save_result(run.run_id, item.item_id, answer, metrics)
-            computed += 1
-            errors += answer.error is not None
-            unreachable += (answer.error or "").startswith(RETRIED_ERROR)
-            progress((len(done) + computed) / total, f"{name} · {item.question[:40]}")
-    finally:
-        if scorer.ragas_scorer is not None:
-            scorer.ragas_scorer.close()
-    if scorer.judge_down and judge_problem is None:
-        store.add_event(run.run_id, "judge_unavailable", scorer.judge_down)
-        judge_problem = scorer.judge_down
-    progress(1.0, f"{total} results stored")
-    return EvalOutcome(run.run_id, len(items), len(done), computed, errors, judge_problem, unreachable)
+    with exclusive(store.lock_file(run_id), refusal):
+        progress = on_progress or (lambda fraction, message: None)
+        metrics = resolve_metrics(",".join(metric_names))
+        run = _open_run(ctx, qa_set, list(strategy_names), metrics, store, run_id, manifest_extra or {})
+        items = store.items(run.run_id)
+        done = store.finished(run.run_id)
+        if on_start:
+            on_start(run, len(done))
+        torch.manual_seed(ctx.settings.seed)
+        scorer, judge_problem = _item_scorer(ctx, run, store)
+        strategies = {name: get_strategy(base_strategy_name(name)) for name in run.strategies}
+        total = len(items) * len(strategies)
+        pending = [(item, name) for item in items for name in strategies if (item.item_id, name) not in done]
+        computed = errors = unreachable = 0
+
+        def answer_and_score(item: QAItem, name: str, context: LabContext) -> tuple[Answer, dict]:
+            answer = _answer(strategies[name], name, item.question, variant_context(name, context, chunker_kbs or {}))
+            return answer, (scorer.score(item, answer) if answer.error is None else {})
+
+        workers = concurrency if ctx.generator.capabilities.concurrent else 1
+        try:
+            for item, name, (answer, metrics) in _results(pending, answer_and_score, ctx, workers):
+                store.save_result(run.run_id, item.item_id, answer, metrics)
+                computed += 1
+                errors += answer.error is not None
+                unreachable += (answer.error or "").startswith(RETRIED_ERROR)
+                progress((len(done) + computed) / total, f"{name} · {item.question[:40]}")
+        finally:
+            if scorer.ragas_scorer is not None:
+                scorer.ragas_scorer.close()
+        if scorer.judge_down and judge_problem is None:
+            store.add_event(run.run_id, "judge_unavailable", scorer.judge_down)
+            judge_problem = scorer.judge_down
+        progress(1.0, f"{total} results stored")
+        return EvalOutcome(run.run_id, len(items), len(done), computed, errors, judge_problem, unreachable)
 
 
 def _results(

@@ -12,6 +12,7 @@ timeout makes two evals writing at once take turns instead of failing.
 """
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -94,6 +95,10 @@ class RunStoreError(LookupError):
     pass
 
 
+class RunBusy(RunStoreError):
+    """Another process is evaluating the same run."""
+
+
 @dataclass(frozen=True)
 class RunRecord:
     run_id: str
@@ -148,6 +153,10 @@ class RunStore:
 
     def close(self) -> None:
         self._db.close()
+
+    def lock_file(self, run_id: str) -> Path:
+        """Where the process evaluating `run_id` holds its lock (`lab.core.locks`)."""
+        return self.path.parent / "locks" / f"{self.path.stem}-{re.sub(r'[^A-Za-z0-9_.-]', '_', run_id)}.lock"
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

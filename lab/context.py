@@ -70,15 +70,28 @@ def with_kv_mode(ctx: LabContext, kv_mode: str) -> LabContext:
 
 def build_context(settings: LabSettings, kb_name: str) -> LabContext:
     """Open the KB first, so a missing or empty one fails before any model loads."""
+    kb = _open_filled(settings, kb_name)
+    placement = resolve_placement(settings)
+    embedder = load_embedder(settings, placement)
+    return _ready(settings, kb, embedder, load_generator(settings, placement))
+
+
+def context_with_models(settings: LabSettings, kb_name: str, embedder: Embedder, generator: Generator) -> LabContext:
+    """A context on models already loaded: the web lab loads them once per process and shares them across KBs."""
+    return _ready(settings, _open_filled(settings, kb_name), embedder, generator)
+
+
+def _open_filled(settings: LabSettings, kb_name: str) -> KnowledgeBase:
     kb = KnowledgeBase.open(settings.home, kb_name)
     if kb.chunk_count == 0:
         raise KnowledgeBaseError(
             f"Knowledge base {kb_name!r} has no chunks yet. Add documents with: raglab ingest PATH --kb {kb_name}"
         )
-    placement = resolve_placement(settings)
-    embedder = load_embedder(settings, placement)
+    return kb
+
+
+def _ready(settings: LabSettings, kb: KnowledgeBase, embedder: Embedder, generator: Generator) -> LabContext:
     kb.check_embedder(embedder)
     kb.repair(embedder)
-    generator = load_generator(settings, placement)
-    log.info("Context ready: %s on %s (%s)", kb_name, placement.device, placement.dtype)
+    log.info("Context ready: %s with %s", kb.name, generator.describe().get("model", generator.backend))
     return LabContext(settings=settings, generator=generator, embedder=embedder, kb=kb)

@@ -97,6 +97,7 @@ def ingest_with_chunker(
         return kb.ingest(
             paths, embedder, chunker, index_kind=settings.index_kind, on_progress=on_progress,
             after_write=lambda path, progress: update_graph(path, entities, progress),
+            batch_chunks=settings.ingest_batch_chunks,
         )
     finally:
         kb.close()

@@ -72,11 +72,18 @@ kb_name = right.text_input("New knowledge base name", placeholder="e.g. notes") 
 
 if kb_name and kb_name in existing:
     kb = KnowledgeBase.open(settings.home, kb_name)
-    stats = kb.stats()
+    stats, index = kb.stats(), kb.dense_index_info()
     kb.close()
     columns = st.columns(4)
     for column, key in zip(columns, ("documents", "chunks", "tokens", "sources")):
         column.metric(key, f"{stats[key]:,}")
+    params = ", ".join(f"{name}={value}" for name, value in index["params"].items())
+    built = f", last rebuilt in {index['build_s']:.1f} s" if index["build_s"] else ""
+    st.caption(
+        f"Dense index: **{index['kind']}** (FAISS `{index['factory']}`{'; ' + params if params else ''}), "
+        f"{index['bytes'] / 2**20:.1f} MiB on disk{built}. The setting `index_kind` (auto, flat, hnsw, ivf) "
+        "applies at the next ingest."
+    )
     with st.expander("Re-chunk this knowledge base: each chunker's boundaries, then a copy with another chunker"):
         kb = KnowledgeBase.open(settings.home, kb_name)
         longest, sources = kb.store.longest_document(), [Path(path) for path in kb.store.source_paths()]

@@ -13,7 +13,7 @@ from lab.core import (
     save_settings,
 )
 from lab.core import ModelLoadError
-from lab.kb import CHUNKER_NAMES
+from lab.kb import CHUNKER_NAMES, INDEX_KINDS
 from lab.llm import KV_MODES, GeneratorUnavailable, check_server
 
 st.set_page_config(page_title="RAG Lab · Settings", layout="wide")
@@ -47,6 +47,11 @@ with st.form("settings"):
     st.subheader("Retrieval")
     top_k = st.number_input("Passages per answer (top-k)", 1, 100, settings.top_k, key="top_k")
     chunker = st.selectbox("Default chunker", CHUNKER_NAMES, index=CHUNKER_NAMES.index(settings.chunker))
+    index_kind = st.selectbox(
+        "Dense index", INDEX_KINDS, index=INDEX_KINDS.index(settings.index_kind), key="index_kind",
+        help="auto: exact (flat) below 50,000 chunks, HNSW from there. hnsw: a graph, fast with high recall. "
+        "ivf: IVF-PQ, compressed for corpora too large for memory, with lower recall. Applies at the next ingest.",
+    )
     max_new_tokens = st.number_input("Answer length budget (tokens)", 1, 4096, settings.max_new_tokens)
     st.subheader("Answers")
     answer_mode = st.selectbox(
@@ -82,6 +87,7 @@ if saved:
     fields = {
         "backend": backend, "generator": generator, "generator_url": generator_url or None,
         "generator_key_env": generator_key_env, "embedder": embedder, "device": device, "top_k": int(top_k), "chunker": chunker,
+        "index_kind": index_kind,
         "max_new_tokens": int(max_new_tokens), "answer_mode": answer_mode, "kv_mode": kv_mode, "judge_url": judge_url or None, "judge_model": judge_model,
         "judge_api_key_env": judge_key_env,
         "answer_template": DEFAULT_ANSWER_TEMPLATE if restore_prompts else answer_template,

@@ -88,12 +88,13 @@ class LlamaCppServer:
 
 class FaultyProxy:
     """A real HTTP hop in front of a real server that can be told to answer 503 for a while, as a
-    struggling server or load balancer does. Everything else is forwarded as it is, and every completion
+    struggling server or load balancer does, or to hold requests until released, as a stalled one does. Everything else is forwarded as it is, and every completion
     exchange is kept in `completions` as (request, response), so a test can see what the server answered."""
 
     def __init__(self, target_url: str):
         self.target = target_url.rstrip("/").removesuffix("/v1")
         self.failing = threading.Event()
+        self.holding = threading.Event()
         self.refused = 0
         self.completions: list[tuple[dict, dict]] = []
         recording = threading.Lock()
@@ -110,6 +111,8 @@ class FaultyProxy:
                 self._forward(self.rfile.read(int(self.headers.get("Content-Length", 0))))
 
             def _forward(self, body: bytes | None) -> None:
+                while proxy.holding.is_set():
+                    time.sleep(0.05)
                 if proxy.failing.is_set():
                     proxy.refused += 1
                     self._reply(503, b'{"error": {"message": "service unavailable (test proxy)"}}')

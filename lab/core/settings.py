@@ -77,9 +77,14 @@ class LabSettings(BaseSettings):
     chunker: str = "recursive"
     chunk_tokens: int = Field(256, ge=16, le=4096, description="Upper bound of a chunk, in embedder tokens.")
     chunk_overlap_tokens: int = Field(32, ge=0, le=1024)
-    index_kind: Literal["flat", "hnsw", "ivf"] = "flat"
+    index_kind: Literal["auto", "flat", "hnsw", "ivf"] = Field(
+        "auto", description="Dense index: auto is exact below 50k chunks, HNSW above; ivf is IVF-PQ (compact)."
+    )
     max_new_tokens: int = Field(48, ge=1, le=4096)
     embed_batch_size: int = Field(64, ge=1, le=4096)
+    ingest_batch_chunks: int = Field(
+        2048, ge=1, le=1_000_000, description="Chunks an ingest embeds and commits together: its memory, and what a kill loses."
+    )
     max_upload_mb: int = Field(50, ge=1, le=10_000, description="Largest file the web lab accepts as an upload.")
     seed: int = Field(0, ge=0, description="Seeds torch for a run and the bootstrap of its report.")
     answer_mode: Literal["auto", "generate", "select"] = Field(

@@ -1,12 +1,18 @@
 """Dense retrieval over chunk embeddings with FAISS: inner product on unit vectors (cosine).
 
-`flat` is exact and right for most corpora; `hnsw` (graph) and `ivf` (clustered) trade a little
-recall for speed on large ones. Vectors are keyed by chunk id, so the SQLite store and the index
-always agree on what a hit is. With faiss's GPU build and a visible GPU, search runs on the GPU.
+An ingest streams its vectors into an exact (flat) index; `fit` then gives the index its final
+structure, built by FAISS's own `index_factory` and trained on the KB's vectors. `auto` keeps flat,
+exact search below `AUTO_FLAT_LIMIT` chunks, where a brute-force scan is already fast, and switches to
+HNSW (a graph: no training, high recall, memory a little above flat) at that size. `ivf` is IVF-PQ,
+for corpora whose vectors no longer fit in memory: one byte per 8 dimensions, at some cost in recall
+(IVF over exact vectors below `PQ_MIN_VECTORS`, too few to train PQ). Vectors are keyed by chunk id, so the SQLite store and the index always agree on what a hit
+is. With faiss's GPU build and a visible GPU, search runs on the GPU.
 """
 
 import logging
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import faiss
@@ -14,28 +20,63 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+INDEX_KINDS = ("auto", "flat", "hnsw", "ivf")
+AUTO_FLAT_LIMIT = 50_000
+HNSW_NEIGHBOURS, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
+PQ_MIN_VECTORS = 10_000
+
+
+@dataclass(frozen=True)
+class IndexPlan:
+    """What `fit` builds: the kind, its FAISS factory string and the search parameters set on it."""
+
+    kind: str
+    factory: str
+    params: dict[str, int] = field(default_factory=dict)
+
+
+def plan_index(kind: str, vectors: int, dimension: int) -> IndexPlan:
+    """The index a KB of `vectors` chunks gets for the requested `kind`."""
+    if kind not in INDEX_KINDS:
+        raise ValueError(f"No index kind {kind!r}; known: {', '.join(INDEX_KINDS)}")
+    if kind == "auto":
+        kind = "flat" if vectors < AUTO_FLAT_LIMIT else "hnsw"
+    if kind == "flat":
+        return IndexPlan("flat", "IDMap2,Flat")
+    if kind == "hnsw":
+        return IndexPlan("hnsw", f"IDMap2,HNSW{HNSW_NEIGHBOURS},Flat",
+                         {"M": HNSW_NEIGHBOURS, "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH})
+    lists = max(1, min(65_536, int(4 * np.sqrt(max(vectors, 1))), vectors // 39))  # FAISS: 39+ training points a list
+    probes = {"nlist": lists, "nprobe": max(1, lists // 16)}
+    codes = dimension // 8
+    if vectors < PQ_MIN_VECTORS or dimension % 8:  # PQ's 256 centroids per sub-vector need many training points
+        return IndexPlan("ivf", f"IDMap2,IVF{lists},Flat", probes)
+    return IndexPlan("ivf", f"IDMap2,IVF{lists},PQ{codes}x8", {**probes, "m": codes})
+
 
 class DenseIndex:
-    def __init__(self, index: faiss.Index, kind: str):
+    def __init__(self, index: faiss.Index, plan: IndexPlan):
         self._index = index
-        self.kind = kind
+        self.plan = plan
         self._gpu_index = None
 
-    @classmethod
-    def empty(cls, dimension: int, kind: str) -> "DenseIndex":
-        if kind == "flat":
-            inner = faiss.IndexFlatIP(dimension)
-        elif kind == "hnsw":
-            inner = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
-        elif kind == "ivf":
-            inner = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, 1, faiss.METRIC_INNER_PRODUCT)
-        else:
-            raise ValueError(f"No index kind {kind!r}; known: flat, hnsw, ivf")
-        return cls(faiss.IndexIDMap2(inner), kind)
+    @property
+    def kind(self) -> str:
+        return self.plan.kind
 
     @classmethod
-    def load(cls, path: Path, kind: str) -> "DenseIndex":
-        return cls(faiss.read_index(str(path)), kind)
+    def empty(cls, dimension: int) -> "DenseIndex":
+        """The exact index an ingest streams into; `fit` restructures it at the end."""
+        plan = plan_index("flat", 0, dimension)
+        return cls(faiss.index_factory(dimension, plan.factory, faiss.METRIC_INNER_PRODUCT), plan)
+
+    @classmethod
+    def load(cls, path: Path, plan: IndexPlan | None) -> "DenseIndex":
+        """`plan` as fitted; None for a KB saved before plans were recorded, whose plan is read off the index."""
+        index = faiss.read_index(str(path))
+        loaded = cls(index, plan or _plan_of(index))
+        loaded._apply_search_params()
+        return loaded
 
     def save(self, path: Path) -> None:
         staging = path.with_suffix(".partial")
@@ -45,55 +86,99 @@ class DenseIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
+    def memory_bytes(self) -> int:
+        """The index's size as FAISS serializes it: its vectors or codes, graph links and id map, as held in memory."""
+        return int(faiss.serialize_index(self._index).nbytes)
+
     def ids(self) -> set[int]:
         return set(faiss.vector_to_array(self._index.id_map).tolist())
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        inner = faiss.downcast_index(self._index.index)
-        if isinstance(inner, faiss.IndexIVFFlat) and not inner.is_trained:
-            self._train_ivf(vectors)
-        self._index.add_with_ids(vectors, ids.astype(np.int64))
+        self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
         self._gpu_index = None
 
     def remove(self, ids: list[int]) -> None:
         if not ids:
             return
-        inner = faiss.downcast_index(self._index.index)
-        if isinstance(inner, faiss.IndexHNSW | faiss.IndexIVF):
-            # HNSW cannot delete nodes, and IVF under an id map would leave its positions out of step:
-            # rebuild from the vectors that stay (retraining IVF on them).
-            kept = self.vectors(sorted(self.ids() - set(ids)))
-            fresh = DenseIndex.empty(self._index.d, self.kind)
-            if kept:
-                fresh.add(np.fromiter(kept, dtype=np.int64), np.stack(list(kept.values())))
-            self._index = fresh._index
-        else:
+        if self.kind == "flat":
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))
+        else:
+            # HNSW cannot delete nodes, and IVF under an id map would leave its positions out of step:
+            # rebuild from the vectors that stay.
+            kept = sorted(self.ids() - set(ids))
+            self._rebuild(self.plan, kept, self._all_vectors(kept))
         self._gpu_index = None
 
+    def fit(self, kind: str) -> float:
+        """Give the index the structure `kind` calls for at its present size; returns the build seconds (0 if
+        it already has it). An approximate index keeps taking incremental adds until its kind changes."""
+        plan = plan_index(kind, len(self), self._index.d)
+        if plan.kind == self.plan.kind and (plan.kind != "ivf" or self.plan.factory == plan.factory or len(self) < 2):
+            return 0.0
+        started = time.perf_counter()
+        ids = sorted(self.ids())
+        self._rebuild(plan, ids, self._all_vectors(ids))
+        built_s = time.perf_counter() - started
+        log.info("Dense index rebuilt as %s (%s) over %d vectors in %.1f s", plan.kind, plan.factory, len(ids), built_s)
+        return built_s
+
     def vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
-        """Stored vectors by chunk id, to score chunks found another way (a graph walk); unknown ids are left out."""
-        inner = faiss.downcast_index(self._index.index)
-        if isinstance(inner, faiss.IndexIVF) and inner.direct_map.no():
-            inner.set_direct_map_type(faiss.DirectMap.Hashtable)  # unlike an array map, survives removals
+        """Stored vectors by chunk id, to score chunks found another way (a graph walk); unknown ids are left out.
+        Under IVF-PQ these are the compressed approximations."""
         present = self.ids()
-        return {i: self._index.reconstruct(i) for i in ids if i in present}
+        wanted = [i for i in ids if i in present]
+        return dict(zip(wanted, self._all_vectors(wanted))) if wanted else {}
 
     def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and chunk ids, best first; -1 ids pad rows when fewer than k exist."""
         return self._searchable().search(np.atleast_2d(vectors).astype(np.float32), k)
 
-    def _train_ivf(self, vectors: np.ndarray) -> None:
-        """About 40 training points per list, as faiss recommends; at least one list."""
-        dimension = vectors.shape[1]
-        lists = max(1, min(4096, int(np.sqrt(len(vectors))), len(vectors) // 40))
-        inner = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
-        inner.train(vectors)
-        inner.nprobe = max(1, lists // 8)
-        self._index = faiss.IndexIDMap2(inner)
+    def _all_vectors(self, ids: list[int]) -> np.ndarray:
+        """The vectors of `ids`, in that order: one bulk read when most are wanted, one by one when few are."""
+        inner = faiss.downcast_index(self._index.index)
+        if isinstance(inner, faiss.IndexIVF) and inner.direct_map.no():
+            inner.set_direct_map_type(faiss.DirectMap.Hashtable)  # unlike an array map, survives removals
+        if not ids:
+            return np.zeros((0, self._index.d), dtype=np.float32)
+        positions = {int(chunk): row for row, chunk in enumerate(faiss.vector_to_array(self._index.id_map))}
+        rows = [positions[i] for i in ids]
+        if len(rows) * 10 < inner.ntotal:
+            return np.stack([inner.reconstruct(row) for row in rows])
+        return inner.reconstruct_n(0, inner.ntotal)[rows]
+
+    def _rebuild(self, plan: IndexPlan, ids: list[int], vectors: np.ndarray) -> None:
+        index = faiss.index_factory(self._index.d, plan.factory, faiss.METRIC_INNER_PRODUCT)
+        inner = faiss.downcast_index(index.index)
+        if isinstance(inner, faiss.IndexHNSW):
+            inner.hnsw.efConstruction = plan.params["efConstruction"]
+        if not index.is_trained:
+            index.train(vectors)
+        if len(ids):
+            index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+        self._index, self.plan = index, plan
+        self._apply_search_params()
+
+    def _apply_search_params(self) -> None:
+        inner = faiss.downcast_index(self._index.index)
+        if isinstance(inner, faiss.IndexHNSW):
+            inner.hnsw.efSearch = self.plan.params.get("efSearch", HNSW_EF_SEARCH)
+        elif isinstance(inner, faiss.IndexIVF):
+            inner.nprobe = self.plan.params.get("nprobe", 1)
 
     def _searchable(self) -> faiss.Index:
         if self._gpu_index is None and hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0:
             self._gpu_index = faiss.index_cpu_to_gpu(faiss.StandardGpuResources(), 0, self._index)
             log.info("Dense index moved to GPU")
         return self._gpu_index or self._index
+
+
+
+def _plan_of(index: faiss.Index) -> IndexPlan:
+    """The plan an index was built to, read off its structure."""
+    inner = faiss.downcast_index(index.index)
+    if isinstance(inner, faiss.IndexHNSW):
+        return plan_index("hnsw", index.ntotal, index.d)
+    if isinstance(inner, faiss.IndexIVF):
+        storage = f"PQ{inner.pq.M}x8" if isinstance(inner, faiss.IndexIVFPQ) else "Flat"
+        return IndexPlan("ivf", f"IDMap2,IVF{inner.nlist},{storage}", {"nlist": inner.nlist, "nprobe": inner.nprobe})
+    return plan_index("flat", index.ntotal, index.d)

@@ -5,20 +5,23 @@ document title in front (as DPR does, Karpukhin et al. 2020): a paragraph rarely
 its subject, and the title is often the very entity a question names.
 """
 
+import dataclasses
 import hashlib
+import json
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from lab.core.contracts import Passage
+from lab.core.locks import exclusive
 from lab.kb.chunk_store import ChunkStore, NewChunk
 from lab.kb.chunking import Chunker, TokenCounter
-from lab.kb.dense_index import DenseIndex
+from lab.kb.dense_index import DenseIndex, IndexPlan
 from lab.kb.embedding import Embedder
+from lab.kb.ingest_records import FileFailure, IngestBatch, IngestReport, embedding_text, keyword_corpus
 from lab.kb.keyword_index import KeywordIndex
 from lab.kb.loaders import UnreadableFile, find_files, load_documents
 
@@ -27,6 +30,10 @@ log = logging.getLogger(__name__)
 ProgressCallback = Callable[[float, str], None]
 AfterWrite = Callable[[Path, ProgressCallback], object]
 """Called with the KB's SQLite file once new chunks are committed: how the entity graph keeps up."""
+BATCH_CHUNKS = 2048
+"""Chunks embedded and committed together: memory holds one batch, and a kill loses at most one."""
+DENSE_CHECKPOINT_CHUNKS = 32_768
+"""Chunks between saves of the FAISS file during a long ingest; the rest is re-embedded by `repair` after a kill."""
 _VALID_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -43,31 +50,18 @@ def knowledge_base_names(home: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / "kb.sqlite").exists()) if root.exists() else []
 
 
-@dataclass(frozen=True)
-class FileFailure:
-    path: str
-    reason: str
-
-
-@dataclass
-class IngestReport:
-    indexed: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    failures: list[FileFailure] = field(default_factory=list)
-    encodings: dict[str, str] = field(default_factory=dict)  # files read in an encoding other than UTF-8
-    documents_added: int = 0
-    chunks_added: int = 0
-    embed_seconds: float = 0.0
-
-
-def embedding_text(title: str, text: str) -> str:
-    return f"{title}\n{text}" if title else text
-
-
-def keyword_corpus(store: ChunkStore) -> tuple[list[int], list[str]]:
-    ids = store.all_chunk_ids_and_texts()[0]
-    chunks = store.chunks(ids)
-    return ids, [embedding_text(chunks[i].title, chunks[i].text) for i in ids]
+def _keyword_index(folder: Path, store: ChunkStore) -> KeywordIndex:
+    """The saved BM25 index, or one built in memory when it is missing, unreadable or behind the store (an
+    ingest killed between committing chunks and saving BM25). Only an ingest, holding the KB's lock, saves it."""
+    if not (folder / "chunk_ids.json").exists():
+        return KeywordIndex.build(*keyword_corpus(store))
+    try:
+        keyword = KeywordIndex.load(folder)
+        if len(keyword) == store.counts()["chunks"]:
+            return keyword
+    except Exception:  # derived data: a missing or damaged index is rebuilt from the store
+        log.warning("Rebuilding the BM25 index of %s from its chunks", folder.parent.name)
+    return KeywordIndex.build(*keyword_corpus(store))
 
 
 class KnowledgeBase:
@@ -93,14 +87,9 @@ class KnowledgeBase:
             )
         folder.mkdir(parents=True, exist_ok=True)
         store = ChunkStore(folder / "kb.sqlite")
-        kind = store.meta("index_kind") or "flat"
-        dense = DenseIndex.load(folder / "dense.faiss", kind) if (folder / "dense.faiss").exists() else None
-        keyword_folder = folder / "bm25"
-        if (keyword_folder / "chunk_ids.json").exists():
-            keyword = KeywordIndex.load(keyword_folder)
-        else:
-            keyword = KeywordIndex.build(*keyword_corpus(store))
-        return cls(name, folder, store, dense, keyword)
+        plan = IndexPlan(**json.loads(recorded)) if (recorded := store.meta("index_plan")) else None
+        dense = DenseIndex.load(folder / "dense.faiss", plan) if (folder / "dense.faiss").exists() else None
+        return cls(name, folder, store, dense, _keyword_index(folder / "bm25", store))
 
     def close(self) -> None:
         self.store.close()
@@ -108,6 +97,21 @@ class KnowledgeBase:
     @property
     def chunk_count(self) -> int:
         return self.store.counts()["chunks"]
+
+    def index_sizes(self) -> dict[str, int]:
+        """Chunks in the store and in each index: equal whenever no ingest is half done."""
+        dense = len(self._dense) if self._dense is not None else 0
+        return {"store": self.chunk_count, "dense": dense, "bm25": len(self._keyword)}
+
+    def dense_index_info(self) -> dict[str, object]:
+        """The dense index's kind, FAISS factory, parameters, bytes on disk and last build time, to show."""
+        path = self.folder / "dense.faiss"
+        plan = self._dense.plan if self._dense is not None else None
+        return {
+            "kind": plan.kind if plan else "none", "factory": plan.factory if plan else "", "params": plan.params if plan else {},
+            "bytes": path.stat().st_size if path.exists() else 0,
+            "build_s": float(self.store.meta("index_build_s") or 0.0),
+        }
 
     def _chunked(
         self, documents: list, earlier: dict[str, int], seen_hashes: set[str], chunker: Chunker, tokens: TokenCounter
@@ -144,77 +148,97 @@ class KnowledgeBase:
         paths: Iterable[Path],
         embedder: Embedder,
         chunker: Chunker,
-        index_kind: str = "flat",
+        index_kind: str = "auto",
         on_progress: ProgressCallback = _no_progress,
         after_write: AfterWrite | None = None,
+        batch_chunks: int = BATCH_CHUNKS,
     ) -> IngestReport:
-        """Index every readable file; name each one that is not, with its reason, and go on.
+        """Index every readable file, in batches of about `batch_chunks` chunks; name each file that is not.
 
-        `after_write` runs on the KB's SQLite file once the chunks are committed; `lab.ingestion` passes
+        Each batch (its files' documents, chunks and source records) is committed in one transaction, so a
+        killed ingest leaves whole files or nothing, and the next run skips the files already committed.
+        Memory holds one batch. `after_write` runs on the KB's SQLite file at the end; `lab.ingestion` passes
         the entity graph's update there, and without it the graph reads new chunks on its first use.
         """
+        self.check_embedder(embedder)
+        with exclusive(self.folder / "ingest.lock", lambda pid: KnowledgeBaseError(
+            f"Another ingest into {self.name!r} is running (pid {pid}); wait for it to finish, then run this again."
+        )):
+            self.repair(embedder)
+            report = IngestReport()
+            files, missing = find_files(list(paths))
+            report.failures.extend(FileFailure(path, reason) for path, reason in missing)
+            tokens = TokenCounter(embedder)
+            batch, seen_hashes, unsaved = IngestBatch(), set(), 0
+            for position, file in enumerate(files):
+                done = position / max(len(files), 1)
+                on_progress(0.9 * done, f"reading {file.name}")
+                source = str(file.resolve())
+                file_hash = hashlib.sha256(file.read_bytes()).hexdigest()
+                if self.store.source_is_current(source, file_hash, chunker.name):
+                    report.unchanged.append(str(file))
+                    continue
+                try:
+                    documents = load_documents(file)
+                except UnreadableFile as error:
+                    report.failures.append(FileFailure(str(file), str(error)))
+                    continue
+                if documents[0].encoding != "utf-8":
+                    report.encodings[str(file)] = documents[0].encoding
+                earlier = self.store.documents_from(source)
+                try:
+                    file_pending, file_hashes = self._chunked(documents, earlier, seen_hashes, chunker, tokens)
+                except Exception as error:  # a chunker that breaks on one file must not stop the others
+                    report.failures.append(FileFailure(str(file), f"the {chunker.name} chunker failed on it: {error}"))
+                    continue
+                seen_hashes |= file_hashes
+                batch.documents.extend((title, source, h, text, chunks) for title, h, text, chunks in file_pending)
+                batch.replaced_doc_ids.extend(doc_id for h, doc_id in earlier.items() if h not in seen_hashes)
+                batch.sources.append((source, file_hash, chunker.name))
+                report.indexed.append(str(file))
+                if batch.chunk_count >= batch_chunks:
+                    unsaved += self._commit(batch, embedder, report, lambda f, m: on_progress(0.9 * done, m))
+                    batch = IngestBatch()
+                if unsaved >= DENSE_CHECKPOINT_CHUNKS:
+                    self._dense.save(self.folder / "dense.faiss")
+                    unsaved = 0
+            self._commit(batch, embedder, report, lambda f, m: on_progress(0.9, m))
+            on_progress(0.92, "fitting the dense index")
+            if built_s := self._dense.fit(index_kind):
+                self.store.set_meta("index_build_s", f"{built_s:.2f}")
+            self.store.set_meta("index_plan", json.dumps(dataclasses.asdict(self._dense.plan)))
+            on_progress(0.93, "writing indexes")
+            self._dense.save(self.folder / "dense.faiss")
+            self.store.set_meta("embedder", embedder.model_id)
+            if report.chunks_added or report.replaced_documents or len(self._keyword) != self.chunk_count:
+                self._keyword = KeywordIndex.build(*keyword_corpus(self.store))
+                self._keyword.save(self.folder / "bm25")
+            if after_write is not None:
+                after_write(self.store.path, lambda f, m: on_progress(0.93 + 0.06 * f, m))
+        on_progress(1.0, f"indexed {report.chunks_added} new chunks from {len(report.indexed)} files")
+        return report
+
+    def _commit(
+        self, batch: "IngestBatch", embedder: Embedder, report: IngestReport, on_progress: ProgressCallback
+    ) -> int:
+        """Embed a batch, write it in one transaction, then add its vectors; returns the chunks added."""
         import time
 
-        self.check_embedder(embedder)
-        report = IngestReport()
-        files, missing = find_files(list(paths))
-        report.failures.extend(FileFailure(path, reason) for path, reason in missing)
-        tokens = TokenCounter(embedder)
-        pending: list[tuple[str, str, str, str, list[NewChunk]]] = []
-        sources: list[tuple[str, str, str]] = []
-        replaced_doc_ids: list[int] = []
-        seen_hashes: set[str] = set()
-        for position, file in enumerate(files):
-            on_progress(0.3 * position / max(len(files), 1), f"reading {file.name}")
-            source = str(file.resolve())
-            file_hash = hashlib.sha256(file.read_bytes()).hexdigest()
-            if self.store.source_is_current(source, file_hash, chunker.name):
-                report.unchanged.append(str(file))
-                continue
-            try:
-                documents = load_documents(file)
-            except UnreadableFile as error:
-                report.failures.append(FileFailure(str(file), str(error)))
-                continue
-            if documents[0].encoding != "utf-8":
-                report.encodings[str(file)] = documents[0].encoding
-            earlier = self.store.documents_from(source)
-            try:
-                file_pending, file_hashes = self._chunked(documents, earlier, seen_hashes, chunker, tokens)
-            except Exception as error:  # a chunker that breaks on one file must not stop the others
-                report.failures.append(FileFailure(str(file), f"the {chunker.name} chunker failed on it: {error}"))
-                continue
-            seen_hashes |= file_hashes
-            pending.extend((title, source, content_hash, text, chunks) for title, content_hash, text, chunks in file_pending)
-            replaced_doc_ids.extend(doc_id for h, doc_id in earlier.items() if h not in seen_hashes)
-            sources.append((source, file_hash, chunker.name))
-            report.indexed.append(str(file))
-
-        texts = [embedding_text(title, c.text) for title, _, _, _, chunks in pending for c in chunks]
+        texts = [embedding_text(title, c.text) for title, _, _, _, chunks in batch.documents for c in chunks]
         started = time.perf_counter()
-        vectors = embedder.embed_many(texts, lambda f, m: on_progress(0.3 + 0.6 * f, m)) if texts else None
-        report.embed_seconds = time.perf_counter() - started
-
-        on_progress(0.92, "writing indexes")
-        replaced_chunk_ids = self.store.chunk_ids_of(replaced_doc_ids)
-        chunk_ids = self.store.write(pending, sources, replaced_doc_ids)
+        vectors = embedder.embed_many(texts, on_progress) if texts else None
+        report.embed_seconds += time.perf_counter() - started
+        replaced_chunk_ids = self.store.chunk_ids_of(batch.replaced_doc_ids)
+        chunk_ids = self.store.write(batch.documents, batch.sources, batch.replaced_doc_ids)
         if self._dense is None:
-            self._dense = DenseIndex.empty(embedder.dimension, index_kind)
-            self.store.set_meta("index_kind", index_kind)
+            self._dense = DenseIndex.empty(embedder.dimension)
         self._dense.remove(replaced_chunk_ids)
         if vectors is not None:
             self._dense.add(np.asarray(chunk_ids), vectors)
-        self._dense.save(self.folder / "dense.faiss")
-        self.store.set_meta("embedder", embedder.model_id)
-        if pending or replaced_doc_ids:
-            self._keyword = KeywordIndex.build(*keyword_corpus(self.store))
-            self._keyword.save(self.folder / "bm25")
-        if after_write is not None:
-            after_write(self.store.path, lambda f, m: on_progress(0.93 + 0.06 * f, m))
-        report.documents_added = len(pending)
-        report.chunks_added = len(chunk_ids)
-        on_progress(1.0, f"indexed {report.chunks_added} new chunks from {len(report.indexed)} files")
-        return report
+        report.documents_added += len(batch.documents)
+        report.chunks_added += len(chunk_ids)
+        report.replaced_documents += len(batch.replaced_doc_ids)
+        return len(chunk_ids)
 
     def repair(self, embedder: Embedder) -> int:
         """Embed chunks an interrupted ingest left out of the dense index; returns how many."""
@@ -226,7 +250,7 @@ class KnowledgeBase:
             return 0
         log.warning("Repairing %s: %d chunks to embed, %d stale vectors", self.name, len(missing), len(orphans))
         if self._dense is None:
-            self._dense = DenseIndex.empty(embedder.dimension, self.store.meta("index_kind") or "flat")
+            self._dense = DenseIndex.empty(embedder.dimension)
         chunks = self.store.chunks(missing)
         if missing:
             texts = [embedding_text(chunks[i].title, chunks[i].text) for i in missing]

@@ -1,23 +1,58 @@
-"""Every FAISS index kind finds a stored vector by its chunk id, survives a save and load, and forgets removed ids."""
+"""Every FAISS index kind finds a stored vector by its chunk id, survives a save and load, and forgets removed
+ids; `auto` is exact below its size limit and HNSW above it; the structure is FAISS's own factory's."""
 
 import numpy as np
 import pytest
 
-from lab.kb.dense_index import DenseIndex
+from lab.kb.dense_index import AUTO_FLAT_LIMIT, DenseIndex, plan_index
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
+def unit_vectors(count: int, dimension: int, seed: int = 0) -> np.ndarray:
+    vectors = np.random.default_rng(seed).normal(size=(count, dimension)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf", "auto"])
 def test_each_index_kind_finds_the_nearest_chunk_by_id(kind, tmp_path):
-    rng = np.random.default_rng(0)
-    vectors = rng.normal(size=(400, 32)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    ids = np.arange(1000, 1400)
-    index = DenseIndex.empty(32, kind)
-    index.add(ids, vectors)
+    vectors = unit_vectors(400, 32)
+    index = DenseIndex.empty(32)
+    index.add(np.arange(1000, 1400), vectors)
+    index.fit(kind)
     index.save(tmp_path / "dense.faiss")
-    reloaded = DenseIndex.load(tmp_path / "dense.faiss", kind)
+    reloaded = DenseIndex.load(tmp_path / "dense.faiss", index.plan)
     scores, found = reloaded.search(vectors[17], 1)
     assert found[0][0] == 1017 and scores[0][0] == pytest.approx(1.0, abs=1e-5)
     reloaded.remove([1017])
     assert 1017 not in reloaded.ids() and len(reloaded) == 399
     assert np.allclose(reloaded.vectors([1018])[1018], vectors[18], atol=1e-6)
+    assert reloaded.kind == ("flat" if kind == "auto" else kind)
+
+
+def test_auto_is_exact_below_its_limit_and_hnsw_from_it_with_the_parameters_named():
+    assert plan_index("auto", AUTO_FLAT_LIMIT - 1, 384).factory == "IDMap2,Flat"
+    hnsw = plan_index("auto", AUTO_FLAT_LIMIT, 384)
+    assert hnsw.kind == "hnsw" and hnsw.factory == "IDMap2,HNSW32,Flat" and hnsw.params["efSearch"] >= 64
+    assert plan_index("ivf", 1_000_000, 384).factory == "IDMap2,IVF4000,PQ48x8"
+    assert plan_index("ivf", 5_000, 384).factory.endswith(",Flat")
+    with pytest.raises(ValueError, match="auto, flat, hnsw, ivf"):
+        plan_index("annoy", 10, 384)
+
+
+def test_fitting_an_index_that_already_has_its_structure_builds_nothing_and_later_adds_are_found():
+    vectors = unit_vectors(600, 32, seed=1)
+    index = DenseIndex.empty(32)
+    index.add(np.arange(500), vectors[:500])
+    assert index.fit("hnsw") > 0 and index.kind == "hnsw"
+    index.add(np.arange(500, 600), vectors[500:])
+    assert index.fit("hnsw") == 0.0
+    _, found = index.search(vectors[550], 1)
+    assert found[0][0] == 550 and len(index) == 600
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
+def test_an_index_saved_without_a_recorded_plan_is_read_as_what_it_is(kind, tmp_path):
+    index = DenseIndex.empty(32)
+    index.add(np.arange(400), unit_vectors(400, 32, seed=2))
+    index.fit(kind)
+    index.save(tmp_path / "dense.faiss")
+    assert DenseIndex.load(tmp_path / "dense.faiss", None).plan.factory == index.plan.factory
