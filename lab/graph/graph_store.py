@@ -7,7 +7,7 @@ whether they are new or the knowledge base was ingested before the graph existed
 """
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from lab.graph.entities import ChunkFacts, ChunkText, EntityExtractor
@@ -142,13 +142,42 @@ class GraphStore:
             )
 
 
+GRAPH_BATCH_CHUNKS = 2000
+"""Chunks parsed and committed together; spaCy's parsed documents are large, so memory holds one batch."""
+
+
 def update_graph(path: Path, extractor: EntityExtractor, on_progress: ProgressCallback | None = None) -> int:
-    """Read the entities of every chunk not yet in the graph; returns how many chunks were read."""
+    """Read the entities of every chunk not yet in the graph; returns how many chunks were read.
+
+    Batches hold whole documents (aliases are resolved within a document) and are committed one by one,
+    so memory stays flat however large the corpus, and a killed update loses at most one batch.
+    """
     with GraphStore(path) as store:
         chunks = store.unread_chunks()
-        if chunks:
-            store.write(extractor.extract(chunks, on_progress))
+        done = 0
+        for batch in _whole_documents(chunks, GRAPH_BATCH_CHUNKS):
+            start = done
+
+            def progress(fraction: float, message: str) -> None:
+                read = start + int(fraction * len(batch))
+                if on_progress:
+                    on_progress(read / len(chunks), f"entities in {read}/{len(chunks)} chunks")
+
+            store.write(extractor.extract(batch, progress))
+            done += len(batch)
         return len(chunks)
+
+
+def _whole_documents(chunks: list[ChunkText], size: int) -> Iterator[list[ChunkText]]:
+    """Consecutive runs of about `size` chunks, never splitting a document (chunks come ordered by document)."""
+    batch: list[ChunkText] = []
+    for chunk in chunks:
+        if len(batch) >= size and chunk.doc_id != batch[-1].doc_id:
+            yield batch
+            batch = []
+        batch.append(chunk)
+    if batch:
+        yield batch
 
 
 def unread_chunk_count(path: Path) -> int:

@@ -156,3 +156,27 @@ def test_given_a_kb_when_running_raglab_graph_then_it_prints_stats_and_an_entity
     assert {"nodes", "edges", "communities"} <= set(links["subgraph"])
     ctx.kb.close()
 
+
+
+def test_given_many_chunks_when_reading_the_graph_then_batches_of_whole_documents_build_the_same_graph(
+    settings, embedder, tmp_path, monkeypatch
+):
+    """The graph is read a few thousand chunks at a time, so memory stays flat; the batches change nothing."""
+    from lab.graph import graph_store
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for title, text in BRIDGE_CORPUS.items():
+        (folder / f"{title}.md").write_text(f"# {title}\n\n{text}\n\n{text}\n")
+    chunker = make_chunker("fixed", embedder, 24, 4, None)
+    mentions = {}
+    for batch_chunks in (1, 10_000):
+        monkeypatch.setattr(graph_store, "GRAPH_BATCH_CHUNKS", batch_chunks)
+        kb = KnowledgeBase.open(settings.home, f"graph-batches-{batch_chunks}", create=True)
+        kb.ingest([folder], embedder, chunker)
+        read = update_graph(kb.store.path, EntityExtractor.load(settings.spacy_model))
+        with GraphStore(kb.store.path) as store:
+            mentions[batch_chunks] = sorted(store.mentions())
+        assert read == kb.chunk_count > len(BRIDGE_CORPUS)
+        kb.close()
+    assert mentions[1] == mentions[10_000] and mentions[1]
