@@ -114,8 +114,8 @@ class DenseIndex:
         """Give the index the structure `kind` calls for at its present size; returns the build seconds (0 if
         it already has it). An approximate index keeps taking incremental adds until its kind changes."""
         plan = plan_index(kind, len(self), self._index.d)
-        if plan.kind == self.plan.kind and (plan.kind != "ivf" or self.plan.factory == plan.factory or len(self) < 2):
-            return 0.0
+        if len(self) == 0 or plan.factory == self.plan.factory:
+            return 0.0  # nothing to train on, or already built so (flat and HNSW take later adds as they come)
         started = time.perf_counter()
         ids = sorted(self.ids())
         self._rebuild(plan, ids, self._all_vectors(ids))

@@ -56,3 +56,9 @@ def test_an_index_saved_without_a_recorded_plan_is_read_as_what_it_is(kind, tmp_
     index.fit(kind)
     index.save(tmp_path / "dense.faiss")
     assert DenseIndex.load(tmp_path / "dense.faiss", None).plan.factory == index.plan.factory
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "ivf", "auto"])
+def test_an_empty_index_stays_empty_and_exact_whatever_kind_is_asked(kind):
+    index = DenseIndex.empty(32)
+    assert index.fit(kind) == 0.0 and index.kind == "flat" and len(index) == 0
