@@ -4,7 +4,8 @@
 1. Synthetic chunks: sentences of both bundled demos, shuffled and recombined (3–5 a chunk), written as
    JSONL files of 1,000 documents each and ingested by a real `raglab ingest` subprocess, whose peak RSS
    (VmHWM) and wall time are read. Its FAISS index gives the real embeddings for step 2.
-2. For each size and each index kind (flat, hnsw, ivf, and what auto picks), the index is built with the
+2. For each size and each index kind (flat, hnsw, ivf, sq8, and which of them auto picks: flat below 50k,
+   then HNSW where a graph finds a 20k sample's exact neighbours, sq8 where it does not), the index is built with the
    lab's own `DenseIndex` (FAISS `index_factory`), then: build seconds, bytes on disk, bytes in memory (the
    serialized index), query latency p50/p99 for single queries, and recall@10 against exact search.
    10k and 100k are the real embeddings; 1M adds vectors. Two kinds of 1M vectors are measured:
@@ -36,7 +37,7 @@ import numpy as np
 import lab  # noqa: F401
 from lab.ingestion import BUNDLED_DEMOS
 from lab.kb import load_documents
-from lab.kb.dense_index import DenseIndex, plan_index
+from lab.kb.dense_index import DenseIndex, auto_sample_rows, plan_index
 
 REPO = Path(__file__).resolve().parent.parent
 GIB = 2**30
@@ -169,11 +170,11 @@ def main() -> None:
             queries = near_real(real, args.queries, rng) if name != "uniform" else unit(
                 rng.normal(size=(args.queries, real.shape[1])))
             truth = exact_top10(base, queries)
-            kinds = ["flat", "hnsw", "ivf"]
-            auto = plan_index("auto", size, real.shape[1]).kind
-            for kind in kinds:
+            auto = plan_index("auto", size, real.shape[1], sample=base[auto_sample_rows(len(base))])
+            print(f"{size:,} {name}: {auto.why}", flush=True)
+            for kind in ["flat", "hnsw", "ivf", "sq8"]:
                 row = {"vectors": size, "set": name, **measure_index(kind, base, queries, truth)}
-                row["auto"] = kind == auto
+                row["auto"] = kind == auto.kind
                 rows.append(row)
                 print(json.dumps(row), flush=True)
             del base

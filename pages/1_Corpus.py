@@ -81,8 +81,8 @@ if kb_name and kb_name in existing:
     built = f", last rebuilt in {index['build_s']:.1f} s" if index["build_s"] else ""
     st.caption(
         f"Dense index: **{index['kind']}** (FAISS `{index['factory']}`{'; ' + params if params else ''}), "
-        f"{index['bytes'] / 2**20:.1f} MiB on disk{built}. The setting `index_kind` (auto, flat, hnsw, ivf) "
-        "applies at the next ingest."
+        f"{index['bytes'] / 2**20:.1f} MiB on disk{built}. {markdown_literal(index['why'])} The setting `index_kind` "
+        "(auto, flat, hnsw, ivf, sq8) applies at the next ingest."
     )
     with st.expander("Re-chunk this knowledge base: each chunker's boundaries, then a copy with another chunker"):
         kb = KnowledgeBase.open(settings.home, kb_name)

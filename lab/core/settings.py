@@ -77,8 +77,9 @@ class LabSettings(BaseSettings):
     chunker: str = "recursive"
     chunk_tokens: int = Field(256, ge=16, le=4096, description="Upper bound of a chunk, in embedder tokens.")
     chunk_overlap_tokens: int = Field(32, ge=0, le=1024)
-    index_kind: Literal["auto", "flat", "hnsw", "ivf"] = Field(
-        "auto", description="Dense index: auto is exact below 50k chunks, HNSW above; ivf is IVF-PQ (compact)."
+    index_kind: Literal["auto", "flat", "hnsw", "ivf", "sq8"] = Field(
+        "auto", description="Dense index: auto is exact below 50k chunks, then HNSW if a graph finds a sample's neighbours, "
+        "else sq8 (an exhaustive 8-bit scan); ivf is IVF-PQ (compact)."
     )
     max_new_tokens: int = Field(48, ge=1, le=4096)
     embed_batch_size: int = Field(64, ge=1, le=4096)

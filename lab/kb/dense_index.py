@@ -2,13 +2,20 @@
 
 An ingest streams its vectors into an exact (flat) index; `fit` then gives the index its final
 structure, built by FAISS's own `index_factory` and trained on the KB's vectors. `auto` keeps flat,
-exact search below `AUTO_FLAT_LIMIT` chunks, where a brute-force scan is already fast, and switches to
-HNSW (a graph: no training, high recall, memory a little above flat) at that size. `ivf` is IVF-PQ,
-for corpora whose vectors no longer fit in memory: one byte per 8 dimensions, at some cost in recall
-(IVF over exact vectors below `PQ_MIN_VECTORS`, too few to train PQ). Vectors are keyed by chunk id, so the SQLite store and the index always agree on what a hit
-is. With faiss's GPU build and a visible GPU, search runs on the GPU.
+exact search below `AUTO_FLAT_LIMIT` chunks, where a brute-force scan is already fast. From there it
+measures before it chooses: HNSW (a graph: no training, sub-millisecond, memory a little above flat) is
+built on a sample of the KB's own vectors and kept only if it finds their exact neighbours
+(`AUTO_MIN_RECALL`). Embeddings of real text have the neighbourhood structure a graph needs; vectors
+without it (random ones, the worst case) defeat every graph and cluster index, and then `auto` takes
+`sq8`, an exhaustive scan over 8-bit scalar-quantized vectors: exact up to quantization, a quarter of
+flat's memory, and several times faster than a float scan because it reads a quarter of the bytes.
+`ivf` is IVF-PQ, for corpora whose vectors no longer fit in memory: one byte per 8 dimensions, at some
+cost in recall (IVF over exact vectors below `PQ_MIN_VECTORS`, too few to train PQ). Vectors are keyed
+by chunk id, so the SQLite store and the index always agree on what a hit is. With faiss's GPU build
+and a visible GPU, search runs on the GPU.
 """
 
+import dataclasses
 import logging
 import time
 from collections.abc import Iterable
@@ -20,8 +27,10 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-INDEX_KINDS = ("auto", "flat", "hnsw", "ivf")
+INDEX_KINDS = ("auto", "flat", "hnsw", "ivf", "sq8")
 AUTO_FLAT_LIMIT = 50_000
+AUTO_PROBE_VECTORS, AUTO_PROBE_QUERIES, AUTO_MIN_RECALL = 20_000, 200, 0.95
+SQ_TRAIN_POINTS = 100_000
 HNSW_NEIGHBOURS, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
 PQ_MIN_VECTORS = 10_000
 TRAIN_POINTS_PER_LIST = 64
@@ -29,21 +38,38 @@ TRAIN_POINTS_PER_LIST = 64
 
 @dataclass(frozen=True)
 class IndexPlan:
-    """What `fit` builds: the kind, its FAISS factory string and the search parameters set on it."""
+    """What `fit` builds: the kind, its FAISS factory string, the search parameters set on it, and why `auto`
+    chose it (empty when the kind was asked for)."""
 
     kind: str
     factory: str
     params: dict[str, int] = field(default_factory=dict)
+    why: str = ""
 
 
-def plan_index(kind: str, vectors: int, dimension: int) -> IndexPlan:
-    """The index a KB of `vectors` chunks gets for the requested `kind`."""
+def plan_index(kind: str, vectors: int, dimension: int, sample: np.ndarray | None = None) -> IndexPlan:
+    """The index a KB of `vectors` chunks gets for the requested `kind`. `auto` from `AUTO_FLAT_LIMIT` chunks
+    needs a `sample` of the vectors (`auto_sample`), on which it measures a graph before choosing one."""
     if kind not in INDEX_KINDS:
         raise ValueError(f"No index kind {kind!r}; known: {', '.join(INDEX_KINDS)}")
     if kind == "auto":
-        kind = "flat" if vectors < AUTO_FLAT_LIMIT else "hnsw"
+        if vectors < AUTO_FLAT_LIMIT:
+            return dataclasses.replace(plan_index("flat", vectors, dimension),
+                                       why=f"auto: under {AUTO_FLAT_LIMIT:,} chunks an exact scan is fast")
+        if sample is None:
+            raise ValueError(f"auto at {vectors:,} vectors measures a sample of them: pass their auto_sample_rows")
+        recall = hnsw_sample_recall(sample)
+        if recall >= AUTO_MIN_RECALL:
+            return dataclasses.replace(plan_index("hnsw", vectors, dimension),
+                                       why=f"auto: HNSW found {recall:.3f} of the exact top 10 on a sample")
+        return dataclasses.replace(
+            plan_index("sq8", vectors, dimension),
+            why=f"auto: HNSW found only {recall:.3f} of the exact top 10 on a sample (vectors without "
+                "neighbourhood structure), so an exhaustive 8-bit scan")
     if kind == "flat":
         return IndexPlan("flat", "IDMap2,Flat")
+    if kind == "sq8":
+        return IndexPlan("sq8", "IDMap2,SQ8")
     if kind == "hnsw":
         return IndexPlan("hnsw", f"IDMap2,HNSW{HNSW_NEIGHBOURS},Flat",
                          {"M": HNSW_NEIGHBOURS, "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH})
@@ -53,6 +79,23 @@ def plan_index(kind: str, vectors: int, dimension: int) -> IndexPlan:
     if vectors < PQ_MIN_VECTORS or dimension % 8:  # PQ's 256 centroids per sub-vector need many training points
         return IndexPlan("ivf", f"IDMap2,IVF{lists},Flat", probes)
     return IndexPlan("ivf", f"IDMap2,IVF{lists},PQ{codes}x8", {**probes, "m": codes})
+
+
+def auto_sample_rows(count: int) -> np.ndarray:
+    """The rows, of `count` vectors, that `auto` measures a graph on: a fixed random sample."""
+    return np.sort(np.random.default_rng(0).choice(count, size=min(count, AUTO_PROBE_VECTORS), replace=False))
+
+
+def hnsw_sample_recall(sample: np.ndarray) -> float:
+    """Recall@10 of the HNSW `auto` would build, on held-out rows of `sample` as queries, against exact search."""
+    queries, base = sample[:AUTO_PROBE_QUERIES], np.ascontiguousarray(sample[AUTO_PROBE_QUERIES:], dtype=np.float32)
+    graph = faiss.index_factory(base.shape[1], f"HNSW{HNSW_NEIGHBOURS},Flat", faiss.METRIC_INNER_PRODUCT)
+    graph.hnsw.efConstruction, graph.hnsw.efSearch = HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH
+    graph.add(base)
+    exact = faiss.IndexFlatIP(base.shape[1])
+    exact.add(base)
+    found, truth = graph.search(queries, 10)[1], exact.search(queries, 10)[1]
+    return float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)]))
 
 
 class DenseIndex:
@@ -101,7 +144,7 @@ class DenseIndex:
     def remove(self, ids: list[int]) -> None:
         if not ids:
             return
-        if self.kind == "flat":
+        if self.kind in ("flat", "sq8"):
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))
         else:
             # HNSW cannot delete nodes, and IVF under an id map would leave its positions out of step:
@@ -112,12 +155,19 @@ class DenseIndex:
 
     def fit(self, kind: str) -> float:
         """Give the index the structure `kind` calls for at its present size; returns the build seconds (0 if
-        it already has it). An approximate index keeps taking incremental adds until its kind changes."""
-        plan = plan_index(kind, len(self), self._index.d)
-        if len(self) == 0 or plan.factory == self.plan.factory:
-            return 0.0  # nothing to train on, or already built so (flat and HNSW take later adds as they come)
+        it already has it). An approximate index keeps taking incremental adds until its kind changes, and
+        `auto` keeps the large-corpus index it once measured and chose."""
+        if len(self) == 0:
+            return 0.0  # nothing to train on
         started = time.perf_counter()
         ids = sorted(self.ids())
+        if kind == "auto" and len(self) >= AUTO_FLAT_LIMIT and self.kind in ("hnsw", "sq8"):
+            plan = self.plan
+        else:
+            plan = plan_index(kind, len(self), self._index.d, sample=self._sample(ids))
+        if plan.factory == self.plan.factory:
+            self.plan = plan
+            return 0.0  # already built so (flat, HNSW and SQ8 take later adds as they come)
         self._rebuild(plan, ids, self._all_vectors(ids))
         built_s = time.perf_counter() - started
         log.info("Dense index rebuilt as %s (%s) over %d vectors in %.1f s", plan.kind, plan.factory, len(ids), built_s)
@@ -129,6 +179,11 @@ class DenseIndex:
         present = self.ids()
         wanted = [i for i in ids if i in present]
         return dict(zip(wanted, self._all_vectors(wanted))) if wanted else {}
+
+    def _sample(self, ids: list[int]) -> np.ndarray | None:
+        if len(ids) < AUTO_FLAT_LIMIT:
+            return None
+        return self._all_vectors([ids[row] for row in auto_sample_rows(len(ids))])
 
     def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and chunk ids, best first; -1 ids pad rows when fewer than k exist."""
@@ -153,7 +208,8 @@ class DenseIndex:
         if isinstance(inner, faiss.IndexHNSW):
             inner.hnsw.efConstruction = plan.params["efConstruction"]
         if not index.is_trained:
-            index.train(_training_sample(vectors, plan.params.get("nlist", 1)))
+            lists = plan.params.get("nlist")
+            index.train(_training_sample(vectors, TRAIN_POINTS_PER_LIST * lists if lists else SQ_TRAIN_POINTS))
         if len(ids):
             index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
         self._index, self.plan = index, plan
@@ -168,16 +224,19 @@ class DenseIndex:
 
     def _searchable(self) -> faiss.Index:
         if self._gpu_index is None and hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0:
-            self._gpu_index = faiss.index_cpu_to_gpu(faiss.StandardGpuResources(), 0, self._index)
-            log.info("Dense index moved to GPU")
+            try:
+                self._gpu_index = faiss.index_cpu_to_gpu(faiss.StandardGpuResources(), 0, self._index)
+                log.info("Dense index moved to GPU")
+            except RuntimeError as error:  # FAISS has no GPU form of every CPU index
+                self._gpu_index = self._index
+                log.info("Dense index %s stays on the CPU: %s", self.plan.factory, error)
         return self._gpu_index or self._index
 
 
-
-def _training_sample(vectors: np.ndarray, lists: int) -> np.ndarray:
-    """IVF's k-means on `TRAIN_POINTS_PER_LIST` points a list, a fixed random sample (FAISS advises 30 to 256):
-    training on a million vectors would take many minutes and gain nothing measurable."""
-    wanted = TRAIN_POINTS_PER_LIST * lists
+def _training_sample(vectors: np.ndarray, wanted: int) -> np.ndarray:
+    """A fixed random sample to train on. IVF's k-means takes `TRAIN_POINTS_PER_LIST` points a list (FAISS
+    advises 30 to 256): training on a million vectors would take many minutes and gain nothing measurable.
+    The scalar quantizer learns each dimension's range, which a sample of `SQ_TRAIN_POINTS` already spans."""
     if len(vectors) <= wanted:
         return vectors
     rows = np.sort(np.random.default_rng(0).choice(len(vectors), size=wanted, replace=False))
@@ -192,4 +251,6 @@ def _plan_of(index: faiss.Index) -> IndexPlan:
     if isinstance(inner, faiss.IndexIVF):
         storage = f"PQ{inner.pq.M}x8" if isinstance(inner, faiss.IndexIVFPQ) else "Flat"
         return IndexPlan("ivf", f"IDMap2,IVF{inner.nlist},{storage}", {"nlist": inner.nlist, "nprobe": inner.nprobe})
+    if isinstance(inner, faiss.IndexScalarQuantizer):
+        return plan_index("sq8", index.ntotal, index.d)
     return plan_index("flat", index.ntotal, index.d)

@@ -109,6 +109,7 @@ class KnowledgeBase:
         plan = self._dense.plan if self._dense is not None else None
         return {
             "kind": plan.kind if plan else "none", "factory": plan.factory if plan else "", "params": plan.params if plan else {},
+            "why": plan.why if plan else "",
             "bytes": path.stat().st_size if path.exists() else 0,
             "build_s": float(self.store.meta("index_build_s") or 0.0),
         }
