@@ -15,18 +15,56 @@ from lab.kb import IngestReport, knowledge_base_names, load_embedder
 from lab.llm import Generator, load_generator
 
 
+STOPPED_NOTE_KEY = "raglab-stopped-work"
+INGEST_STOPPED = (
+    "The ingest was cancelled. The batches it had committed are kept: ingest the same files again to go on "
+    "from where it stopped (files already indexed are skipped)."
+)
+
+
 class ProgressBar:
     """A progress bar fed by the lab's `on_progress(fraction, message)` callbacks. Messages name files and
-    titles from the corpus, so they are shown literally, never read as Markdown."""
+    titles from the corpus, so they are shown literally, never read as Markdown.
 
-    def __init__(self, text: str = "starting"):
-        self._bar = st.progress(0.0, text=text)
+    Given a `stopped_note`, it is a context manager with a Cancel button beside the bar. Cancel works the
+    way Streamlit stops any script: the click reruns the page, and Streamlit stops the running work inside
+    its next progress callback by raising a BaseException there, which no `except Exception` in the lab
+    swallows. The lab's long work stores as it goes (eval results, ingest batches), so what finished is
+    kept; the rerun shows the note (`announce_stopped_work`). Work that ends by itself, or with an error
+    the page reports, clears it.
+    """
+
+    def __init__(self, text: str = "starting", stopped_note: str | None = None):
+        self._stopped_note = stopped_note
+        if stopped_note is None:
+            self._bar, self._cancel = st.progress(0.0, text=text), None
+            return
+        bar_column, button_column = st.columns([9, 1], vertical_alignment="bottom")
+        self._bar, self._cancel = bar_column.progress(0.0, text=text), button_column.empty()
+        self._cancel.button("Cancel", key=f"cancel-{stopped_note}")
+
+    def __enter__(self) -> "ProgressBar":
+        st.session_state[STOPPED_NOTE_KEY] = self._stopped_note
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if error is None or isinstance(error, Exception):  # not Streamlit's stop: the work ended by itself
+            st.session_state.pop(STOPPED_NOTE_KEY, None)
+            if self._cancel is not None:
+                self._cancel.empty()
 
     def __call__(self, fraction: float, message: str) -> None:
         self._bar.progress(min(max(fraction, 0.0), 1.0), text=markdown_literal(message))
 
     def empty(self) -> None:
         self._bar.empty()
+
+
+def announce_stopped_work() -> bool:
+    """After a Cancel (or leaving a page mid-work), say once what stopped and what was kept; True if so."""
+    if note := st.session_state.pop(STOPPED_NOTE_KEY, None):
+        st.info(note)
+    return bool(note)
 
 
 def lab_settings() -> LabSettings:

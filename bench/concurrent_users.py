@@ -5,7 +5,8 @@ The lab is served on 127.0.0.1 from a temporary home holding the HotpotQA demo K
 opens one page per user; each asks a different demo question of the same strategies. First every
 question alone, one after another (the single-user reference), then all of them at once. Reported:
 the latency of each request, alone and under load, whether every answer under load equals its
-single-user answer, and the server's memory (the resident set of its process tree): idle, after the
+single-user answer, each strategy's answer F1 against the demo's reference answers (alone and under
+load), and the server's memory (the resident set of its process tree): idle, after the
 single-user pass, and at its peak under load. Bounded: `--users` pages (8 by default), one question each,
 and a timeout for the whole run.
 
@@ -28,6 +29,7 @@ from pathlib import Path
 import psutil
 
 import lab  # noqa: F401
+from eval.answer_metrics import f1_score
 from lab.core import LabSettings
 from lab.ingestion import DEMO_FILE, DEMO_KB, build_bundled_demo
 
@@ -125,7 +127,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1800, help="seconds any one request may take")
     args = parser.parse_args()
     strategies = args.strategies.split(",")
-    questions = [record["question"] for record in json.loads(DEMO_FILE.read_text())[: args.users]]
+    records = json.loads(DEMO_FILE.read_text())[: args.users]
+    questions, references = [r["question"] for r in records], [r["answer"] for r in records]
     with tempfile.TemporaryDirectory(prefix="raglab-users-") as home:
         build_bundled_demo(LabSettings(home=Path(home)), DEMO_KB)
         server = serve(Path(home), args.port)
@@ -150,6 +153,10 @@ def main() -> None:
           f"{result['idle'] / mib:.0f} MiB) | peak {result['peak_together'] / mib:.0f} MiB |")
     print(f"| Answers filled | {args.users}/{args.users} | {filled}/{args.users} |")
     print(f"| Answers equal to the one-at-a-time run | | {same}/{args.users} |")
+    for strategy in strategies:
+        f1 = [statistics.mean(f1_score(answers.get(strategy, ""), reference)
+                              for (_, answers), reference in zip(result[key], references)) for key in ("alone", "together")]
+        print(f"| {strategy}: answer F1 against the references | {f1[0]:.3f} | {f1[1]:.3f} |")
     for (seconds, answers), question in zip(result["together"], questions):
         print(f"- {question[:60]}: {seconds:.1f} s, {answers}")
 

@@ -16,7 +16,7 @@
 Targets (issue 16): peak RSS ingesting 100k chunks < 3 GB; at 1M with the auto index on CPU, query p99 < 50 ms
 and recall@10 >= 0.95.
 
-    .venv/bin/python bench/scale.py [--chunks 100000] [--sizes 10000,100000,1000000] [--queries 300] [--vectors F]
+    .venv/bin/python bench/scale.py [--chunks 100000] [--sizes 10000,100000,1000000] [--queries 300] [--keep DIR] [--vectors F]
 """
 
 import argparse
@@ -68,12 +68,25 @@ def write_synthetic_corpus(folder: Path, chunks: int, seed: int = 0) -> None:
 
 
 def ingest_measured(home: Path, corpus: Path) -> dict[str, float]:
-    """Run `raglab ingest` as its own process; its wall time and peak RSS (the kernel's high-water mark)."""
+    """Run `raglab ingest` as its own process; its wall time and peak RSS (the kernel's high-water mark).
+    Its output goes to files, not pipes: an undrained pipe fills with progress lines and stalls the ingest."""
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "ingest", str(corpus), "--kb", "scale"],
-        env={**os.environ, "RAGLAB_HOME": str(home)}, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    out_file, err_file = home.parent / "ingest.out", home.parent / "ingest.err"
+    with out_file.open("w") as out, err_file.open("w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "ingest", str(corpus), "--kb", "scale"],
+            env={**os.environ, "RAGLAB_HOME": str(home)}, cwd=REPO, stdout=out, stderr=err,
+        )
+        peak_kib = _wait_measuring(process)
+    wall = time.perf_counter() - started
+    if process.returncode:
+        raise SystemExit(f"ingest failed: {err_file.read_text()[-2000:]}")
+    print(out_file.read_text().strip().splitlines()[-1], flush=True)
+    return {"wall_s": wall, "peak_rss_gib": peak_kib * 1024 / GIB}
+
+
+def _wait_measuring(process: subprocess.Popen) -> int:
+    """Wait for `process`, reading its peak resident set (KiB) from /proc as it runs."""
     peak_kib = 0
     while process.poll() is None:
         try:
@@ -82,12 +95,7 @@ def ingest_measured(home: Path, corpus: Path) -> dict[str, float]:
         except (OSError, AttributeError):
             pass
         time.sleep(0.5)
-    wall = time.perf_counter() - started
-    out, err = process.communicate()
-    if process.returncode:
-        raise SystemExit(f"ingest failed: {err[-2000:]}")
-    print(out.strip().splitlines()[-1], flush=True)
-    return {"wall_s": wall, "peak_rss_gib": peak_kib * 1024 / GIB}
+    return peak_kib
 
 
 def stored_vectors(dense_file: Path) -> np.ndarray:
@@ -146,13 +154,15 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--vectors", type=Path, default=None,
                         help="a dense.faiss from an earlier run's KB: skip the ingest and measure the indexes on its vectors")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="ingest into this new folder and keep it, so --vectors FOLDER/home/kbs/scale/dense.faiss can rerun the indexes")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     if args.vectors:
         real = stored_vectors(args.vectors)
     else:
         with tempfile.TemporaryDirectory(prefix="raglab-scale-") as scratch:
-            scratch = Path(scratch)
+            scratch = args.keep or Path(scratch)
             write_synthetic_corpus(scratch / "corpus", args.chunks)
             ingest = ingest_measured(scratch / "home", scratch / "corpus")
             real = stored_vectors(scratch / "home" / "kbs" / "scale" / "dense.faiss")

@@ -6,7 +6,9 @@ import streamlit as st
 
 from app.highlighting import markdown_literal
 from app.webui import (
+    INGEST_STOPPED,
     ProgressBar,
+    announce_stopped_work,
     build_demo_with_progress,
     cached_embedder,
     forget_contexts,
@@ -42,6 +44,8 @@ def show_report(report: IngestReport, heading: str = "") -> None:
 
 st.set_page_config(page_title="RAG Lab · Corpus", layout="wide")
 st.title("Corpus")
+if announce_stopped_work():
+    forget_contexts()  # a stopped ingest committed batches the loaded contexts do not know
 settings = lab_settings()
 
 st.subheader("Bundled demos")
@@ -104,7 +108,8 @@ if kb_name and kb_name in existing:
         target = f"{kb_name}-{rechunker}"
         present = [path for path in sources if path.exists()]
         if st.button(f"Re-chunk into `{target}`", disabled=not present):
-            report = ingest_paths(settings, target, present, rechunker, on_progress=ProgressBar())
+            with ProgressBar(stopped_note=INGEST_STOPPED) as bar:
+                report = ingest_paths(settings, target, present, rechunker, on_progress=bar)
             show_report(report, f"`{target}`: ")
             forget_contexts()
         if len(present) < len(sources):
@@ -140,7 +145,8 @@ if paths and st.toggle("Preview the chunks of the first document"):
 
 if st.button("Ingest", type="primary", disabled=not (paths and kb_name)):
     try:
-        report = ingest_paths(settings, kb_name, paths, chunker, on_progress=ProgressBar())
+        with ProgressBar(stopped_note=INGEST_STOPPED) as bar:
+            report = ingest_paths(settings, kb_name, paths, chunker, on_progress=bar)
     except (KnowledgeBaseError, ValueError) as error:
         st.error(markdown_literal(str(error)))
     else:

@@ -6,11 +6,12 @@ from app.charts import SWIMLANE_CAPTION, agent_swimlanes, kv_cache_chart, stage_
 from app.rendering import answer_candidates, decision_paths, generator_line
 from app.highlighting import answer_html, candidates_html, markdown_literal, passage_html
 from app.running import compare
-from app.webui import ProgressBar, cached_context, choose_knowledge_base
+from app.webui import ProgressBar, announce_stopped_work, cached_context, choose_knowledge_base
 from strategies import available_strategies
 
 st.set_page_config(page_title="RAG Lab · Compare", layout="wide")
 st.title("Compare strategies")
+announce_stopped_work()
 
 kb_name = choose_knowledge_base()
 known = list(available_strategies())
@@ -23,8 +24,9 @@ if st.button("Compare", type="primary", disabled=not (kb_name and chosen)):
         st.warning("Type a question first.")
         st.stop()
     ctx = cached_context(kb_name)
-    bar = ProgressBar()
-    answers = compare(question, chosen, ctx, on_progress=bar)
+    with ProgressBar(stopped_note="The comparison was cancelled before every strategy answered; press Compare to "
+                                  "run it again.") as bar:
+        answers = compare(question, chosen, ctx, on_progress=bar)
     bar.empty()
     st.caption(generator_line(ctx.generator.describe()))
     for column, answer in zip(st.columns(len(answers)), answers):

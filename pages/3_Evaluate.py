@@ -7,7 +7,9 @@ import streamlit as st
 from app.highlighting import markdown_literal
 from app.rendering import generator_line
 from app.webui import (
+    INGEST_STOPPED,
     ProgressBar,
+    announce_stopped_work,
     build_demo_with_progress,
     cached_context,
     choose_knowledge_base,
@@ -19,7 +21,7 @@ from eval.reports import CHUNKER_COLUMNS, chunker_cells
 from eval.run_analysis import analyze_run
 from eval.sweep import chunker_table, run_study
 from eval.qa_sets import QASetError, build_kb_from_qa_set, load_qa_set
-from eval.run_store import RunStore, run_store_path
+from eval.run_store import RunStore, RunStoreError, run_store_path
 from eval.scoring import ALL_METRICS, METRIC_GROUPS, UnknownMetric
 from lab.ingestion import BUNDLED_DEMOS
 from lab.kb import CHUNKER_NAMES, UploadRejected, knowledge_base_names, save_upload
@@ -31,6 +33,7 @@ EVAL_CONCURRENCY = 8
 
 st.set_page_config(page_title="RAG Lab · Evaluate", layout="wide")
 st.title("Evaluate")
+announce_stopped_work()
 settings = lab_settings()
 store = RunStore(run_store_path(settings.home))
 
@@ -41,14 +44,15 @@ def run_with_progress(
     qa_set = load_qa_set(qa_path, limit=limit)
     ctx = cached_context(kb_name)
     st.caption(f"Generator: {generator_line(ctx.generator.describe())}")
-    bar = ProgressBar()
     started = st.empty()
-    outcome = evaluate(
-        ctx, qa_set, strategies, metrics, store, run_id=run_id,
-        on_progress=bar,
-        on_start=lambda run, done: started.info(f"Run `{run.run_id}` ({done} results already stored)."),
-        concurrency=EVAL_CONCURRENCY,
-    )
+    with ProgressBar(stopped_note="The evaluation was cancelled. Every result stored before it stopped is kept: "
+                                  "resume the run under “Resume an interrupted run”.") as bar:
+        outcome = evaluate(
+            ctx, qa_set, strategies, metrics, store, run_id=run_id,
+            on_progress=bar,
+            on_start=lambda run, done: started.info(f"Run `{run.run_id}` ({done} results already stored)."),
+            concurrency=EVAL_CONCURRENCY,
+        )
     if outcome.judge_problem:
         st.warning(markdown_literal(outcome.judge_problem))
     if outcome.unreachable:
@@ -71,8 +75,11 @@ if unfinished:
         }
         picked = labels[st.selectbox("Run", list(labels))]
         if st.button("Resume"):
-            run_with_progress(Path(picked.run.qa_path), picked.run.kb, list(picked.run.strategies),
-                              list(picked.run.metrics), picked.run.run_id)
+            try:
+                run_with_progress(Path(picked.run.qa_path), picked.run.kb, list(picked.run.strategies),
+                                  list(picked.run.metrics), picked.run.run_id)
+            except (QASetError, RunStoreError, ValueError) as error:
+                st.error(markdown_literal(str(error)))
 
 st.subheader("New run")
 UPLOAD = "upload"
@@ -120,10 +127,11 @@ metrics = st.multiselect(
 if st.button("Run evaluation", type="primary", disabled=not (qa_path and kb_name and strategies and metrics)):
     try:
         if build_own:
-            build_kb_from_qa_set(settings, kb_name, load_qa_set(qa_path), on_progress=ProgressBar("building the knowledge base"))
+            with ProgressBar("building the knowledge base", stopped_note=INGEST_STOPPED) as bar:
+                build_kb_from_qa_set(settings, kb_name, load_qa_set(qa_path), on_progress=bar)
             forget_contexts()
         run_with_progress(qa_path, kb_name, strategies, metrics, None, int(limit) or None)
-    except (QASetError, UnknownMetric, ValueError) as error:
+    except (QASetError, RunStoreError, UnknownMetric, ValueError) as error:
         st.error(markdown_literal(str(error)))
 
 st.subheader("Chunking study")
@@ -147,10 +155,12 @@ if st.button("Run chunking study", disabled=not ready):
         st.error(markdown_literal(f"No such documents: {', '.join(missing)}. Name a folder that exists on the lab's machine."))
         st.stop()
     ctx = cached_context(kb_name)
-    outcome, builds = run_study(
-        settings, ctx.embedder, ctx.generator, load_qa_set(qa_path, limit=int(limit) or None), study_docs,
-        study_chunkers, study_strategies, ["retrieval", "answer"], store, on_progress=ProgressBar(),
-    )
+    with ProgressBar(stopped_note="The chunking study was cancelled. The knowledge bases it finished are kept and "
+                                  "reused when the study runs again.") as bar:
+        outcome, builds = run_study(
+            settings, ctx.embedder, ctx.generator, load_qa_set(qa_path, limit=int(limit) or None), study_docs,
+            study_chunkers, study_strategies, ["retrieval", "answer"], store, on_progress=bar,
+        )
     for build in builds:
         for path, reason in build.failures:
             st.warning(markdown_literal(f"{build.chunker}: {Path(path).name}: {reason}"))

@@ -1,6 +1,7 @@
 """The web lab in a real browser: headless Chromium drives the Compare page as a person would."""
 
 import os
+import re
 import time
 import urllib.request
 from pathlib import Path
@@ -156,3 +157,35 @@ def test_in_a_real_browser_the_lab_answers_a_demo_question(served_lab, tmp_path)
         browser.close()
     assert screenshot.stat().st_size > 10_000
     keep_screenshot(screenshot, "lab-home.png")
+
+
+def test_a_cancelled_evaluation_keeps_what_it_stored_and_resumes_to_the_end(served_lab, settings):
+    from playwright.sync_api import sync_playwright
+
+    from eval.run_store import RunStore, run_store_path
+
+    questions, strategies = 4, 2  # the page's default strategies: no-retrieval and traditional
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1400})
+        page.goto(f"{served_lab}/Evaluate")
+        limit = page.get_by_label("Questions (the first N of the set; 0 = all)")
+        limit.fill(str(questions))
+        limit.press("Enter")
+        page.get_by_role("button", name="Run evaluation").click()
+        page.get_by_text(re.compile(r"^(no-retrieval|traditional) · ")).wait_for(timeout=600_000)
+        page.get_by_role("button", name="Cancel").click()
+        page.get_by_text("The evaluation was cancelled").wait_for(timeout=120_000)
+        run = RunStore(run_store_path(settings.home)).summaries()[0]
+        stored_at_cancel = run.results_done
+        page.get_by_text("Resume an interrupted run (1)").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Resume").click()
+        page.get_by_text("results computed").wait_for(timeout=600_000)
+        outcome = page.locator("body").inner_text()
+        browser.close()
+    total = questions * strategies
+    assert 0 < stored_at_cancel < total, "stopped mid-run, with what it had finished stored"
+    computed, kept = map(int, re.search(rf"{run.run.run_id}\W+(\d+) results computed, (\d+) kept", outcome).groups())
+    assert stored_at_cancel <= kept <= stored_at_cancel + 1, "the answer in flight at the click may finish, no other"
+    assert computed + kept == total
+    assert len(RunStore(run_store_path(settings.home)).finished(run.run.run_id)) == total
