@@ -35,9 +35,12 @@ from lab.ingestion import DEMO_FILE, DEMO_KB, build_bundled_demo
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-COLUMNS_JS = """() => [...document.querySelectorAll('[data-testid="stColumn"]')]
-    .filter(c => c.querySelector('h3'))
-    .map(c => [c.querySelector('h3').innerText.trim(), (c.querySelector('[data-testid="stHtml"] b') || {}).innerText || ''])"""
+ANSWER_COLUMNS_JS = """() => [...document.querySelectorAll('[data-testid="stColumn"]')].filter(c => c.querySelector('h3'))"""
+# An answer column is drawn when its answer (st.html, rendered once its sanitizer has loaded) or its error is.
+COLUMNS_DRAWN_JS = f"""(wanted) => {{ const columns = ({ANSWER_COLUMNS_JS})();
+    return columns.length >= wanted && columns.every(c => c.querySelector('[data-testid="stHtml"] b, [data-testid="stAlert"]')); }}"""
+COLUMNS_JS = f"""() => ({ANSWER_COLUMNS_JS})().map(c => [c.querySelector('h3').innerText.trim(),
+    (c.querySelector('[data-testid="stHtml"] b') || c.querySelector('[data-testid="stAlert"]')).innerText.trim()])"""
 
 
 class MemoryWatch:
@@ -80,6 +83,7 @@ async def compare(browser, url: str, question: str, strategies: list[str], timeo
     await page.get_by_role("button", name="Compare").click()
     await page.get_by_role("heading", name="Same question, all strategies").wait_for(timeout=timeout_s * 1000)
     elapsed = time.perf_counter() - started
+    await page.wait_for_function(COLUMNS_DRAWN_JS, arg=len(strategies), timeout=60_000)
     answers = dict(await page.evaluate(COLUMNS_JS))
     await page.close()
     return elapsed, answers
@@ -157,8 +161,8 @@ def main() -> None:
         f1 = [statistics.mean(f1_score(answers.get(strategy, ""), reference)
                               for (_, answers), reference in zip(result[key], references)) for key in ("alone", "together")]
         print(f"| {strategy}: answer F1 against the references | {f1[0]:.3f} | {f1[1]:.3f} |")
-    for (seconds, answers), question in zip(result["together"], questions):
-        print(f"- {question[:60]}: {seconds:.1f} s, {answers}")
+    for (seconds, answers), (_, alone), question in zip(result["together"], result["alone"], questions):
+        print(f"- {question[:60]}: {seconds:.1f} s, {answers}" + ("" if answers == alone else f" (alone: {alone})"))
 
 
 if __name__ == "__main__":
