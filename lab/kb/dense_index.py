@@ -164,7 +164,7 @@ class DenseIndex:
         if kind == "auto" and len(self) >= AUTO_FLAT_LIMIT and self.kind in ("hnsw", "sq8"):
             plan = self.plan
         else:
-            plan = plan_index(kind, len(self), self._index.d, sample=self._sample(ids))
+            plan = plan_index(kind, len(self), self._index.d, sample=self._sample(ids) if kind == "auto" else None)
         if plan.factory == self.plan.factory:
             self.plan = plan
             return 0.0  # already built so (flat, HNSW and SQ8 take later adds as they come)
