@@ -49,7 +49,7 @@ class IndexPlan:
 
 def plan_index(kind: str, vectors: int, dimension: int, sample: np.ndarray | None = None) -> IndexPlan:
     """The index a KB of `vectors` chunks gets for the requested `kind`. `auto` from `AUTO_FLAT_LIMIT` chunks
-    needs a `sample` of the vectors (`auto_sample`), on which it measures a graph before choosing one."""
+    needs a `sample` of the vectors (the rows `auto_sample_rows` picks), on which it measures a graph before choosing one."""
     if kind not in INDEX_KINDS:
         raise ValueError(f"No index kind {kind!r}; known: {', '.join(INDEX_KINDS)}")
     if kind == "auto":
