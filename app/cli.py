@@ -3,10 +3,9 @@
 import json
 import logging
 import os
-import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 
@@ -257,7 +256,7 @@ def run_lab(
         "--server.port", str(port), "--server.address", host, "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]
-    raise typer.Exit(subprocess.call(command, cwd=REPO_ROOT))
+    serve_in_place(command)
 
 
 @app.command("arena")
@@ -278,7 +277,15 @@ def run_arena(
         typer.secho(warning, fg=typer.colors.YELLOW, err=True)
     os.environ["RAGLAB_HOME"] = str(settings.home)
     command = [sys.executable, "-m", "app.arena_app", "--port", str(port), "--host", host, *(["--kb", kb] if kb else [])]
-    raise typer.Exit(subprocess.call(command, cwd=REPO_ROOT))
+    serve_in_place(command)
+
+
+def serve_in_place(command: list[str]) -> NoReturn:
+    """Become the server: a supervisor's SIGTERM to this pid then stops it, instead of orphaning a child on the port."""
+    os.chdir(REPO_ROOT)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(command[0], command)
 
 
 app.command("eval")(run_eval)

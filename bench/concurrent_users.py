@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import statistics
+import socket
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,8 @@ class MemoryWatch:
         threading.Thread(target=self._sample, daemon=True).start()
 
     def now(self) -> int:
+        if not self.root.is_running():
+            raise SystemExit(f"the lab server (pid {self.root.pid}) is gone: its memory cannot be read")
         processes = [self.root, *self.root.children(recursive=True)]
         total = 0
         for process in processes:
@@ -108,6 +111,10 @@ async def drive(url: str, questions: list[str], strategies: list[str], watch: Me
 
 
 def serve(home: Path, port: int) -> subprocess.Popen:
+    """`raglab lab` on the port; refused if something already listens there, since the bench would measure it instead."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit(f"port {port} is already in use (a lab left running?): stop it or pass --port")
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "lab", "--port", str(port)], cwd=REPO,
         env={**os.environ, "RAGLAB_HOME": str(home)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
