@@ -9,9 +9,15 @@ it was reached, how specific it is (an idf) and whether the chunk is its own pag
 greedily by similarity plus the evidence they add beyond the chunks already picked, so the top-k holds the
 seed's page and the bridge's page rather than five pages repeating the seed.
 
-Cost: a spaCy pass and an embedding for the question, a walk over a few hundred edges, one dense search,
-one generation. With nothing to link it is dense retrieval and says so in its trace. Left out: an LLM
-extracting entities or triples (the embedded generator is too small to be trusted with either).
+Technical documents link few entities (option names, commands), so the walk often reaches little there.
+Each chunk already picked from a document costs the next one from it, or a long page split into chunks
+fills the top k by itself. BM25's hits can also join the candidates with a share of their keyword score
+(exact names and numbers, which embeddings blur): on the docs demo that lifts two-page recall further, but
+it reorders Wikipedia passages for the worse, so it is off by default (README, "Answer quality").
+
+Cost: a spaCy pass and an embedding for the question, a walk over a few hundred edges, one dense and one
+keyword search, one generation. With nothing to link it ranks those hits alone and says so in its trace.
+Left out: an LLM extracting entities or triples (the embedded generator is too small to be trusted with either).
 """
 
 from collections.abc import Sequence
@@ -60,6 +66,11 @@ class GraphRAG:
         graph_weight: float = Field(1.0, ge=0.0, le=5.0, description="Graph evidence against cosine similarity.")
         min_name_ratio: float = Field(88.0, ge=50.0, le=100.0, description="rapidfuzz ratio to link a misspelt name.")
         dense_candidates: int = Field(30, ge=0, le=1000, description="Dense hits ranked beside the walk's chunks.")
+        keyword_candidates: int = Field(0, ge=0, le=1000, description="BM25 hits ranked beside the walk's chunks.")
+        keyword_weight: float = Field(0.0, ge=0.0, le=5.0,
+                                      description="Bonus for a BM25 hit, times its score over the best hit's.")
+        repeat_penalty: float = Field(0.1, ge=0.0, le=5.0,
+                                      description="Cost of each chunk already picked from the same document.")
         max_chains: int = Field(4, ge=0, le=20, description="Relation chains given to the generator.")
 
     def __init__(self, params: Params | None = None):
@@ -84,38 +95,52 @@ class GraphRAG:
             seeds = link_entities(question, graph, extractor, self.params.min_name_ratio)
             trace.note("linked", [graph.name(k) for k in seeds])
             if not seeds:
-                trace.note("fallback", "found nothing in the question to link to the graph; dense retrieval instead")
+                trace.note("fallback", "found nothing in the question to link to the graph; dense and keyword search alone")
         with trace.stage("expand"):
             named = {seed: pages_named_near(graph, seed, ctx) for seed in seeds}
             reached = expand(graph, seeds, named, self.params)
             trace.note("reached", len(reached))
         with trace.stage("rank"):
             query_vector = ctx.embedder.embed(question)
-            if not reached:
-                return Retrieval(tuple(ctx.kb.dense_search(query_vector, ctx.settings.top_k)), trace), []
-            passages = self._pick(graph, reached, query_vector, ctx)
+            passages = self._pick(graph, reached, question, query_vector, ctx)
             chains = relation_chains(graph, reached, passages, self.params.max_chains)
             trace.note("paths", chains)
         return Retrieval(tuple(passages), trace), chains
 
     def _pick(
-        self, graph: EntityGraph, reached: dict[str, Reached], query_vector: np.ndarray, ctx: LabContext
+        self,
+        graph: EntityGraph,
+        reached: dict[str, Reached],
+        question: str,
+        query_vector: np.ndarray,
+        ctx: LabContext,
     ) -> list[Passage]:
-        """Greedy: each pick maximizes cosine similarity plus the graph evidence it adds to the picks before it."""
+        """Greedy: each pick maximizes its relevance (cosine similarity, plus a share of its BM25 score) plus the
+        graph evidence it adds to the picks before it, less a cost per chunk already picked from its document."""
         walked = {c for r in reached.values() for c in graph.graph.nodes[r.key]["chunks"]}
         walked = sorted(walked, key=lambda c: -_evidence(graph, reached, c, {}))[:MAX_WALKED_CHUNKS]
+        keyword = ctx.kb.keyword_search(question, self.params.keyword_candidates) if self.params.keyword_candidates else []
         dense = ctx.kb.dense_search(query_vector, self.params.dense_candidates)
-        similarity = ctx.kb.similarities(query_vector, walked) | {p.chunk_id: p.score for p in dense}
+        others = [*walked, *(p.chunk_id for p in keyword)]
+        similarity = ctx.kb.similarities(query_vector, others) | {p.chunk_id: p.score for p in dense}
+        best_keyword = max((p.score for p in keyword), default=0.0) or 1.0
+        for p in keyword:
+            similarity[p.chunk_id] += self.params.keyword_weight * p.score / best_keyword
+        document_of = {c: chunk.doc_id for c, chunk in ctx.kb.store.chunks(list(similarity)).items()}
+        picked_from: dict[int, int] = {}
         covered: dict[str, float] = {}
         picked: dict[int, float] = {}
+
         while len(picked) < min(ctx.settings.top_k, len(similarity)):
             scores = {
                 c: s + self.params.graph_weight * _evidence(graph, reached, c, covered)
+                - self.params.repeat_penalty * picked_from.get(document_of.get(c, -1), 0)
                 for c, s in similarity.items()
                 if c not in picked
             }
             best = max(scores, key=lambda c: (scores[c], -c))
             picked[best] = scores[best]
+            picked_from[document_of.get(best, -1)] = picked_from.get(document_of.get(best, -1), 0) + 1
             for key, is_home in graph.chunk_entities.get(best, {}).items():
                 covered[key] = max(covered.get(key, 0.0), HOME_WEIGHT if is_home else MENTION_WEIGHT)
         return ctx.kb.passages(list(picked.items()))

@@ -66,7 +66,7 @@ class Agent:
     def __init__(self, ctx: LabContext, params: AgentParams, tools: Sequence[Tool] | None = None):
         self.ctx = ctx
         self.params = params
-        self.tools = {tool.name: tool for tool in (tools if tools is not None else default_tools(ctx))}
+        self.tools = {tool.name: tool for tool in (tools if tools is not None else default_tools(ctx, params.hybrid_search))}
         graph_tool = self.tools.get("graph")
         self.graph: EntityGraph | None = graph_tool.graph if isinstance(graph_tool, GraphLookup) else None
         self._started = 0.0

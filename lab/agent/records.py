@@ -33,6 +33,9 @@ class AgentParams(BaseModel):
         1.0, ge=0.0, le=10.0, description="Nats the likeliest choice must lead by; closer calls take the fallback rule."
     )
     plan: bool = Field(True, description="Split the question into sub-questions, one per entity it names.")
+    hybrid_search: bool = Field(
+        False, description="The search tool fuses dense and keyword hits by reciprocal rank instead of dense alone."
+    )
     reflect: bool = Field(True, description="Judge after each retrieval whether the evidence suffices.")
     verify: bool = Field(True, description="Check the answer against the passages before giving it.")
 
@@ -85,17 +88,22 @@ class AgentRun:
 
     @property
     def passages(self) -> tuple[Passage, ...]:
-        """Round robin over the tool steps: every step's first passage, then every step's second, and so on.
+        """Round robin over the tool steps: every step's first passage, then every step's second, and so on;
+        then each document's first passage ahead of the documents' second ones.
 
         Each sub-question's best evidence so reaches the top-k; fusion that rewards agreement between steps
-        (`lab.fusion`) would lift the generic passages every search returns over a hop's single page.
+        (`lab.fusion`) would lift the generic passages every search returns over a hop's single page. A long
+        page split into chunks would otherwise fill the top-k with itself (documents are told apart by title).
         """
         picked: dict[int, Passage] = {}
         for rank in range(max((len(r) for r in self.rankings), default=0)):
             for ranking in self.rankings:
                 if rank < len(ranking) and ranking[rank].chunk_id not in picked:
                     picked[ranking[rank].chunk_id] = ranking[rank]
-        return tuple(picked.values())[: self.top_k]
+        seen: set[str] = set()
+        firsts = [p for p in picked.values() if not (p.doc_title in seen or seen.add(p.doc_title))]
+        repeats = [p for p in picked.values() if p not in firsts]
+        return tuple([*firsts, *repeats])[: self.top_k]
 
     @property
     def generated_tokens(self) -> int:

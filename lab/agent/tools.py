@@ -16,7 +16,9 @@ from lab.graph.entities import entity_key
 from lab.graph.entity_graph import EntityGraph, open_graph
 from lab.kb.embedding import Embedder
 from lab.kb.knowledge_base import KnowledgeBase
+from lab.steps.fusion import reciprocal_rank_fusion
 
+FUSION_DEPTH = 20
 _WORD = re.compile(r"[^\W_]+")
 _POSSESSIVE = re.compile(r"['’]s\b")
 
@@ -30,13 +32,21 @@ class Tool(Protocol):
 
 
 class DenseSearch:
+    """Similarity search; with `fuse_keywords`, BM25's hits are fused in by rank, which finds the exact
+    names, options and numbers of technical documents that embeddings blur."""
+
     name = "search"
 
-    def __init__(self, kb: KnowledgeBase, embedder: Embedder):
-        self.kb, self.embedder = kb, embedder
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder, fuse_keywords: bool = False):
+        self.kb, self.embedder, self.fuse_keywords = kb, embedder, fuse_keywords
 
     def run(self, query: str, k: int) -> ToolResult:
-        passages = tuple(self.kb.dense_search(self.embedder.embed(query), k))
+        if not self.fuse_keywords:
+            passages = tuple(self.kb.dense_search(self.embedder.embed(query), k))
+            return ToolResult(passages, _found(passages))
+        depth = max(k, FUSION_DEPTH)
+        rankings = [self.kb.dense_search(self.embedder.embed(query), depth), self.kb.keyword_search(query, depth)]
+        passages = tuple(reciprocal_rank_fusion(rankings, limit=k))
         return ToolResult(passages, _found(passages))
 
 
@@ -92,9 +102,9 @@ class GraphLookup:
         return ToolResult(passages, f"{named}: {'; '.join(links) or 'no links'}. {_found(passages)}")
 
 
-def default_tools(ctx: LabContext) -> list[Tool]:
-    """Dense search, keyword search and, when the knowledge base has an entity graph, the graph lookup."""
-    tools: list[Tool] = [DenseSearch(ctx.kb, ctx.embedder), KeywordSearch(ctx.kb)]
+def default_tools(ctx: LabContext, hybrid_search: bool = False) -> list[Tool]:
+    """Dense (or hybrid) search, keyword search and, when the knowledge base has an entity graph, the graph lookup."""
+    tools: list[Tool] = [DenseSearch(ctx.kb, ctx.embedder, hybrid_search), KeywordSearch(ctx.kb)]
     graph = open_graph(ctx.kb.store.path, ctx.settings.spacy_model)
     if not graph.is_empty:
         tools.insert(0, GraphLookup(graph, ctx.kb, ctx.embedder))

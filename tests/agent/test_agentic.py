@@ -6,9 +6,10 @@ Budgets are kept small so each test runs only a few scored passes and at most on
 import pytest
 
 from lab.agent import Agent, AgentParams
-from lab.agent.records import NOT_FOUND, ToolResult
+from lab.agent.records import NOT_FOUND, AgentRun, ToolResult
 from lab.agent.tools import KeywordSearch
 from lab.context import LabContext
+from lab.core import Passage, Trace
 from lab.kb.knowledge_base import KnowledgeBase
 from strategies import get_strategy
 from strategies.agentic import AgenticRAG
@@ -149,3 +150,14 @@ def test_given_a_question_crag_and_self_rag_answer_with_their_named_stages(cls, 
     else:
         assert details["draft"]["draft"] is not None and details["decide"]["decision"]
         assert ("retrieved" in details["retrieve"]) == bool(answer.passages)
+
+
+def test_the_final_order_puts_each_documents_best_passage_ahead_of_a_second_one_from_the_same_document():
+    def passage(chunk_id: int, title: str) -> Passage:
+        return Passage(chunk_id, title, 1.0, f"text {chunk_id}")
+
+    run = AgentRun("q", Trace(), top_k=3)
+    run.rankings = [(passage(1, "Shell Completion"), passage(2, "Shell Completion"), passage(3, "Shell Completion")),
+                    (passage(2, "Shell Completion"), passage(4, "Packaging Entry Points"))]
+
+    assert [p.chunk_id for p in run.passages] == [1, 4, 2]
