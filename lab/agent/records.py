@@ -100,10 +100,11 @@ class AgentRun:
             for ranking in self.rankings:
                 if rank < len(ranking) and ranking[rank].chunk_id not in picked:
                     picked[ranking[rank].chunk_id] = ranking[rank]
-        seen: set[str] = set()
-        firsts = [p for p in picked.values() if not (p.doc_title in seen or seen.add(p.doc_title))]
-        repeats = [p for p in picked.values() if p not in firsts]
-        return tuple([*firsts, *repeats])[: self.top_k]
+        firsts: dict[str, Passage] = {}
+        for passage in picked.values():
+            firsts.setdefault(passage.doc_title, passage)
+        repeats = [p for p in picked.values() if firsts[p.doc_title] is not p]
+        return tuple([*firsts.values(), *repeats])[: self.top_k]
 
     @property
     def generated_tokens(self) -> int:
