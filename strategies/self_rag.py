@@ -8,11 +8,14 @@ draft needs a source; where it cannot decide (a tie, or a lead under `decision_m
 mean token log-likelihood does (a low one is a guess, as FLARE reads it: Jiang et al., 2023). The margin
 is 0 by default: a greedy draft's mean log-likelihood is high almost by construction, so as the fallback
 it would seldom retrieve, while the 270M judge leans, weakly, towards "needs a source" on factual questions. If retrieval is needed, each passage is critiqued for
-relevance (`lab.reranking`), an answer is written from the relevant ones, and the better supported of that
-answer and the draft is given. Every stage is always in the trace and says what it did or why it skipped.
+relevance (`lab.reranking`) and the answer is read from the relevant ones. As in the paper, once retrieval is
+chosen the draft no longer competes. Asked "is this answer supported?", the 270M model preferred the
+draft on 15 of the 33 docs-demo questions in one run; not one of those drafts was right, and 6 of the
+answers from the passages they displaced were. The support judgement (IsSUP) of the answer stays in the trace. Every stage
+is always in the trace and says what it did or why it skipped.
 
 Cost: one short generation and one or two scored passes to decide; when retrieving, one search, one scored
-pass per critiqued passage, one generation and two support passes. Left out: the trained critic and
+pass per critiqued passage, one generation and one support pass. Left out: the trained critic and
 generator, segment-by-segment generation and the beam over critique scores.
 """
 
@@ -70,18 +73,11 @@ class SelfRAG:
                 trace.note("chosen", "the draft: retrieval was judged unnecessary")
                 return Answer(self.name, draft, (), trace)
             text = read_passages(question, retrieval.passages, ctx, trace)
-            evidence = retrieval.passages[:3]
-            support = {
-                candidate: _log_odds(
-                    trace.record_scores(ctx.generator.score(support_prompt(evidence, question, candidate), YES_NO))
-                )
-                for candidate in dict.fromkeys([text, draft])
-                if candidate
-            }
-            best = max(support, key=lambda candidate: (support[candidate], candidate == text)) if support else text
-            trace.note("support", {candidate: round(score, 2) for candidate, score in support.items()})
-            trace.note("chosen", "the answer from the passages" if best == text else "the draft, better supported")
-        return Answer(self.name, best, retrieval.passages, trace)
+            if text:
+                prompt = support_prompt(retrieval.passages[:3], question, text)
+                trace.note("support_log_odds", round(_log_odds(trace.record_scores(ctx.generator.score(prompt, YES_NO))), 2))
+            trace.note("chosen", "the answer from the passages")
+        return Answer(self.name, text, retrieval.passages, trace)
 
     def _retrieve(self, question: str, ctx: LabContext) -> tuple[Retrieval, str]:
         """The passages (none when the draft needs no source), and the closed-book draft."""

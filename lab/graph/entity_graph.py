@@ -178,6 +178,10 @@ class EntityGraph:
             communities.append(community)
         return communities
 
+    def chunks_of(self, community: Community) -> set[int]:
+        """Every chunk that mentions a member: the part of the corpus the community stands for."""
+        return {chunk_id for key in community.members for chunk_id in self.graph.nodes[key]["chunks"]}
+
     def _extractive_summary(
         self, members: tuple[str, ...], texts: dict[int, tuple[str, str]]
     ) -> tuple[str, tuple[int, ...]]:

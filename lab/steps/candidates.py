@@ -18,6 +18,7 @@ from lab.core.contracts import Passage
 AUXILIARIES = frozenset(
     "is are was were am be do does did can could has have had will would shall should may might must".split()
 )
+INTERROGATIVES = frozenset("what which who whom whose where why how".split())
 ANSWER_TYPES = {
     "who": frozenset({"PERSON", "ORG", "NORP"}),
     "when": frozenset({"DATE", "TIME"}),
@@ -74,16 +75,26 @@ class QuestionShape:
     expected_labels: frozenset[str]
 
 
+def asks_yes_or_no(question: str) -> bool:
+    """An auxiliary opens the question ("Does …?") or, after a leading clause, its last clause ("If I …, does
+    …?"); in the second form no interrogative word may appear ("What series, told in …, has …?" is not one)."""
+    words = _WORD.findall(question.lower())
+    if words[:1] and words[0] in AUXILIARIES:
+        return True
+    last_clause = _WORD.findall(question.lower().rsplit(", ", 1)[-1]) if ", " in question else []
+    return bool(last_clause) and last_clause[0] in AUXILIARIES and not INTERROGATIVES & set(words)
+
+
 def question_shape(question: str, nlp) -> QuestionShape:
     text = " ".join(question.split())
     lowered = text.lower()
-    starts_with_auxiliary = (_WORD.findall(lowered) or [""])[0] in AUXILIARIES
-    options = _offered_options(text, nlp, starts_with_auxiliary)
+    yes_no_form = asks_yes_or_no(text)
+    options = _offered_options(text, nlp, yes_no_form)
     opening = max((o for o in ANSWER_TYPES if re.search(rf"\b{o}\b", lowered)), key=len, default="")
-    return QuestionShape(starts_with_auxiliary and not options, options, ANSWER_TYPES.get(opening, frozenset()))
+    return QuestionShape(yes_no_form and not options, options, ANSWER_TYPES.get(opening, frozenset()))
 
 
-def _offered_options(question: str, nlp, starts_with_auxiliary: bool) -> tuple[str, ...]:
+def _offered_options(question: str, nlp, yes_no_form: bool) -> tuple[str, ...]:
     """The two options of "…, A or B?"; or, in a question opening like "Is A or B …?", the phrases either
     side of " or " (spaCy's names and noun chunks). "Which band or singer …?" offers no options."""
     if " or " not in question.lower():
@@ -91,7 +102,7 @@ def _offered_options(question: str, nlp, starts_with_auxiliary: bool) -> tuple[s
     match = _CHOICE.search(question)
     if match:
         return tuple(_clean(option) for option in match.groups())
-    if not starts_with_auxiliary:
+    if not yes_no_form:
         return ()
     doc = nlp(question)
     split = question.lower().rindex(" or ")

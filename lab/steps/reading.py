@@ -13,7 +13,7 @@ from lab.context import LabContext
 from lab.core.contracts import Answer, Passage, Retrieval
 from lab.core.tracing import Trace
 from lab.llm.prompts import ANSWER_STOP, answer_prompt
-from lab.steps.candidates import AUXILIARIES
+from lab.steps.candidates import asks_yes_or_no
 from lab.steps.selecting import WEIGHTS, rank_candidates, resolved_answer_mode
 
 _ECHOED_LABEL = re.compile(r"^(?:answer|question|passage\s*\d*(?:\s*\([^)]*\))?)\s*:\s*", re.IGNORECASE)
@@ -69,7 +69,6 @@ def tidy_answer(text: str, question: str) -> str:
         start = text.lower().index(asked.lower())
         text = (text[:start] + text[start + len(asked) :]).strip()
     text = _SENTENCE_END.split(text, maxsplit=1)[0]
-    first_word = (question.split() or [""])[0].lower()
-    if first_word in AUXILIARIES and (match := _YES_NO.match(text)):
+    if asks_yes_or_no(question) and (match := _YES_NO.match(text)):
         return match.group(1).lower()
     return text.rstrip(".").strip()

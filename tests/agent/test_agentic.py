@@ -11,6 +11,7 @@ from lab.agent.tools import KeywordSearch
 from lab.context import LabContext
 from lab.core import Passage, Trace
 from lab.kb.knowledge_base import KnowledgeBase
+from lab.steps import read_passages
 from strategies import get_strategy
 from strategies.agentic import AgenticRAG
 from strategies.crag import CorrectiveRAG
@@ -151,6 +152,19 @@ def test_given_a_question_crag_and_self_rag_answer_with_their_named_stages(cls, 
         assert details["draft"]["draft"] is not None and details["decide"]["decision"]
         assert ("retrieved" in details["retrieve"]) == bool(answer.passages)
 
+
+
+def test_once_self_rag_retrieves_it_answers_from_the_passages_and_the_draft_no_longer_competes(bridge_ctx):
+    always_retrieve = SelfRAG(SelfRAG.Params(decision_margin=10.0, min_confidence=0.0))
+
+    answer = always_retrieve.answer(QUESTION, bridge_ctx)
+
+    reread = Trace()
+    with reread.stage("generate"):
+        from_the_passages = read_passages(QUESTION, answer.passages, bridge_ctx, reread)
+    assert answer.passages and answer.text == from_the_passages
+    generate = next(stage.detail for stage in answer.trace.stages if stage.name == "generate")
+    assert generate["chosen"] == "the answer from the passages" and "support_log_odds" in generate
 
 def test_the_final_order_puts_each_documents_best_passage_ahead_of_a_second_one_from_the_same_document():
     def passage(chunk_id: int, title: str) -> Passage:

@@ -12,7 +12,7 @@ from lab.core.tracing import Trace
 from lab.graph.entities import EntityExtractor
 from lab.llm.prompts import answer_prompt
 from lab.steps import read_passages
-from lab.steps.candidates import Candidate, QuestionShape, answer_candidates, question_shape
+from lab.steps.candidates import Candidate, QuestionShape, answer_candidates, asks_yes_or_no, question_shape
 from lab.steps.selecting import RankingWeights, rank_candidates, ranking_score, resolved_answer_mode
 
 DOCS = Path(__file__).resolve().parents[2] / "datasets" / "click_docs"
@@ -50,6 +50,21 @@ def test_a_yes_no_question_is_answered_yes_or_no(nlp):
     assert shape.yes_no
     assert [c.text for c in answer_candidates(question, passages, nlp, shape)] == ["yes", "no"]
 
+
+
+@pytest.mark.parametrize(
+    "question, yes_no",
+    [
+        ("Does the backup keep three copies?", True),
+        ("If I pass --help on purpose, does the program exit with status 0?", True),
+        ("When the lamp is charging, is the light red?", True),
+        ("What series, told in the first person, has companion books?", False),
+        ("When compiling the app, which build option keeps the data files?", False),
+        ("Which copy does the backup keep?", False),
+    ],
+)
+def test_a_yes_no_question_is_told_by_an_auxiliary_opening_it_or_its_last_clause(question: str, yes_no: bool):
+    assert asks_yes_or_no(question) is yes_no
 
 def test_a_question_that_offers_two_options_is_answered_by_one_of_them(nlp):
     shape = question_shape("Which is older, the Lumen 3 lamp or the Lumen 5 lamp?", nlp)

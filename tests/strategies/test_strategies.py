@@ -98,6 +98,15 @@ def test_hyde_with_rerank_on_keeps_the_draft_in_the_trace_and_reranks_a_wider_po
     assert len(scores) == demo_ctx.settings.top_k and scores == sorted(scores, reverse=True)
 
 
+
+def test_rewrite_searches_the_question_with_its_rewritten_query_appended_so_no_question_term_is_lost(demo_ctx, demo_questions):
+    question = demo_questions[0]["question"]
+    retrieval = get_strategy("rewrite").retrieve(question, demo_ctx)
+    query = retrieval.trace.stages[0].detail["query"]
+    assert query and query != question
+    appended = demo_ctx.kb.dense_search(demo_ctx.embedder.embed(f"{question.strip()}\n{query}"), demo_ctx.settings.top_k)
+    assert [p.chunk_id for p in retrieval.passages] == [p.chunk_id for p in appended]
+
 RARE_TERM_CORPUS = {
     "Espresso gaskets": "Espresso machines seal the group head with a rubber gasket that wears out every year.",
     "Espresso pumps": "A vibration pump in a home espresso machine builds the nine bars of pressure for a shot.",
