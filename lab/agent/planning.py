@@ -32,8 +32,13 @@ from lab.llm.backend import Generator
 def plan(
     run: AgentRun, question: str, named: list[str], generator: Generator, params: AgentParams, graph: EntityGraph | None
 ) -> list[SubQuestion]:
-    """One sub-question per entity the question names, then the question itself; or just the question."""
+    """One sub-question per entity the question names, then the question itself; or just the question.
+
+    A name much of the corpus shares without a page of its own gets none: looking up "Click" in Click's docs
+    returned generic passages that took a share of the top-k from the page the question needs.
+    """
     final = SubQuestion(question, question, "Answer the question itself.")
+    named = [key for key in named if graph is None or not graph.is_common(key, params.common_share)]
     if not params.plan or not named:
         return [final]
     with run.trace.stage("plan") as stage:

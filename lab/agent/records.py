@@ -28,11 +28,18 @@ class AgentParams(BaseModel):
     max_generated_tokens: int = Field(128, ge=8, le=4096, description="Most tokens generated over the whole loop.")
     max_seconds: float = Field(120.0, gt=0, le=3600, description="Wall time after which no new step starts.")
     answer_tokens: int = Field(32, ge=4, le=256, description="Longest answer, held in reserve from the token budget.")
-    passages_per_step: int = Field(5, ge=1, le=50, description="Passages each tool call returns.")
+    passages_per_step: int = Field(
+        10, ge=1, le=50,
+        description="Passages each tool call returns; more than top_k leaves room for a second document per step.",
+    )
     decision_margin: float = Field(
         1.0, ge=0.0, le=10.0, description="Nats the likeliest choice must lead by; closer calls take the fallback rule."
     )
     plan: bool = Field(True, description="Split the question into sub-questions, one per entity it names.")
+    common_share: float = Field(
+        0.05, ge=0.0, le=1.0,
+        description="An entity without a page of its own that more than this share of chunks mention gets no sub-question.",
+    )
     hybrid_search: bool = Field(
         False, description="The search tool fuses dense and keyword hits by reciprocal rank instead of dense alone."
     )

@@ -104,6 +104,12 @@ class EntityGraph:
         mentioned_in = max(len(self.graph.nodes[key]["chunks"]), 1)
         return ln(1 + n_chunks / mentioned_in) / ln(1 + n_chunks)
 
+    def is_common(self, key: str, share: float) -> bool:
+        """Mentioned in more than `share` of the chunks and without a page of its own: a name the whole corpus
+        shares (a product's name in its own docs, a country in a history), which narrows no search."""
+        node = self.graph.nodes[key]
+        return not node["home_chunks"] and len(node["chunks"]) > share * max(len(self.chunk_entities), 1)
+
     def find(self, name: str, min_ratio: float = 88.0) -> list[tuple[str, float]]:
         """Entities a name may stand for, with a confidence in [0, 1]: exact, near spelling, or abbreviation."""
         key = entity_key(name)

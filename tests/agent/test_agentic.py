@@ -73,6 +73,18 @@ def test_given_a_bridge_question_when_the_agent_answers_then_it_finds_both_hops_
     assert answer.trace.kv_bytes_total >= answer.trace.kv_bytes_peak > 0
 
 
+
+def test_the_plan_looks_up_a_named_page_but_not_a_name_much_of_the_corpus_shares(bridge_ctx):
+    question = "Does the film Harrow Quay follow a dock worker in Lisbon?"
+    graph = Agent(bridge_ctx, AgentParams()).graph
+    assert graph.is_common("lisbon", 0.05) and not graph.is_common("lisbon", 0.5)
+    assert not graph.is_common("harrow quay", 0.0)
+
+    run = Agent(bridge_ctx, AgentParams(decision_margin=10.0)).retrieve(question)
+
+    planned = next(step for step in run.steps if step.kind == "plan").observation.split(" | ")
+    assert planned == ["What does the corpus say about Harrow Quay?", question]
+
 def test_given_tools_that_find_nothing_when_the_agent_runs_then_it_stops_within_the_step_and_token_budget(bridge_ctx):
     params = AgentParams(max_steps=3, max_generated_tokens=40, answer_tokens=16)
     agent = Agent(bridge_ctx, params, tools=[FindsNothing("search"), FindsNothing("keyword")])
