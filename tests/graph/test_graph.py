@@ -123,6 +123,20 @@ def test_given_text_without_entities_when_asking_graph_then_the_graph_is_empty_a
     assert titles(overview.passages) == ["notes"] and "dense retrieval" in overview.trace.stages[0].detail["fallback"]
 
 
+
+def test_a_name_much_of_the_corpus_shares_without_a_page_is_linked_but_not_walked_from(
+    settings, embedder, generator, tmp_path
+):
+    ctx = make_corpus_ctx(settings, embedder, generator, tmp_path, "shared-name", BRIDGE_CORPUS)
+    question = "Which thriller about Harrow Quay was shot in Lisbon?"
+
+    by_default = GraphRAG().retrieve(question, ctx).trace.stages[0].detail
+    walking_all = GraphRAG(GraphRAG.Params(common_share=1.0)).retrieve(question, ctx).trace.stages[0].detail
+
+    assert by_default["linked"] == ["Harrow Quay"]
+    assert by_default["not_walked"] == {"names much of the corpus shares": ["Lisbon"]}
+    assert set(walking_all["linked"]) == {"Harrow Quay", "Lisbon"} and "not_walked" not in walking_all
+
 @pytest.mark.parametrize("answer_mode", ["generate", "select"])
 def test_given_communities_when_searching_globally_then_those_holding_the_named_entity_are_read_map_reduce(
     answer_mode, settings, embedder, generator, tmp_path
