@@ -5,7 +5,9 @@ docs, Markdown pages) and each strategy, answer exact match and token F1 (SQuAD 
 `eval/answer_metrics.py`) with the answer written (`generate`) and with it selected from candidate spans
 (`select`), the mean seconds per question end to end in each mode and their ratio, and recall@5 of
 the gold documents, over all questions and over those whose gold spans two or more documents
-(retrieval does not depend on the mode; measured in `select`). Each strategy runs
+(retrieval does not depend on the mode; measured in `select`), and the selection ceiling: the F1 of the best
+of the candidate answers drawn from the passages a strategy returned, what a perfect ranking would score
+(no ceiling where no passages were returned). Each strategy runs
 in full (`answer`) once per mode on the same loaded context, so the two modes see the same retrieval
 code and the same model. The HotpotQA questions are also reported by half (even and odd positions),
 the split the README's held-out figures use: the ranking weights were chosen on one half and read on the other.
@@ -29,7 +31,9 @@ from eval.answer_metrics import exact_match, f1_score
 from eval.qa_sets import QAItem, load_qa_set
 from lab.context import LabContext, build_context
 from lab.core import LabSettings
+from lab.graph.entities import EntityExtractor
 from lab.ingestion import BUNDLED_DEMOS, build_bundled_demo
+from lab.steps.candidates import answer_candidates, question_shape
 from strategies import available_strategies, get_strategy
 
 MODES = ("generate", "select")
@@ -46,10 +50,11 @@ class Cell:
     seconds: list[float] = field(default_factory=list)
     recall: list[float] = field(default_factory=list)
     multi_document: list[bool] = field(default_factory=list)
+    ceiling: list[float] = field(default_factory=list)
     error: str | None = None
 
     def mean(self, name: str, positions: slice = slice(None)) -> float:
-        values = getattr(self, name)[positions]
+        values = [value for value in getattr(self, name)[positions] if value == value]  # NaN: not applicable
         return statistics.fmean(values) if values else float("nan")
 
     def multi_document_recall(self) -> float:
@@ -76,14 +81,24 @@ def run_cell(name: str, items: tuple[QAItem, ...], ctx: LabContext, mode: str) -
         found = {p.doc_title for p in answer.passages[:5]}
         cell.recall.append(len(gold & found) / len(gold) if gold else float("nan"))
         cell.multi_document.append(len(gold) > 1)
+        cell.ceiling.append(selection_ceiling(item, answer.passages, moded))
         print(f"  {name:<13} {mode:<8} q{position + 1:>2} f1={cell.f1[-1]:.2f} {cell.seconds[-1]:6.1f} s "
               f"{answer.text[:50]!r}", file=sys.stderr, flush=True)
     return cell
 
 
+def selection_ceiling(item: QAItem, passages, ctx: LabContext) -> float:
+    """The best F1 any candidate drawn from the passages reaches: what selection could score with a perfect ranking."""
+    if not passages:
+        return float("nan")
+    nlp = EntityExtractor.load(ctx.settings.spacy_model).nlp
+    candidates = answer_candidates(item.question, passages, nlp, question_shape(item.question, nlp))
+    return max((f1_score(candidate.text, item.reference) for candidate in candidates), default=0.0)
+
+
 HEADER = (
     f"{'strategy':<13} {'EM gen':>7} {'F1 gen':>7} {'EM sel':>7} {'F1 sel':>7} {'s/q gen':>8} {'s/q sel':>8} "
-    f"{'sel/gen':>8} {'R@5':>6} {'R@5 multi':>9}"
+    f"{'sel/gen':>8} {'R@5':>6} {'R@5 multi':>9} {'F1 ceil':>7}"
 )
 
 
@@ -96,7 +111,7 @@ def row(name: str, cells: dict[str, Cell]) -> str:
     return (
         f"{name:<13} {gen.mean('em'):>7.3f} {gen.mean('f1'):>7.3f} {sel.mean('em'):>7.3f} {sel.mean('f1'):>7.3f} "
         f"{gen.mean('seconds'):>8.2f} {sel.mean('seconds'):>8.2f} {ratio:>7.2f}x {sel.mean('recall'):>6.3f} "
-        f"{sel.multi_document_recall():>9.3f}"
+        f"{sel.multi_document_recall():>9.3f} {sel.mean('ceiling'):>7.3f}"
     )
 
 
@@ -108,7 +123,7 @@ def print_corpus_table(corpus: str, results: dict[str, dict[str, Cell]], count: 
 
 
 def print_halves(results: dict[str, dict[str, Cell]]) -> None:
-    print("\nBy half (even / odd question positions): F1 gen, F1 sel, recall@5")
+    print("\nBy half (even / odd question positions): F1 gen, F1 sel, recall@5, F1 ceiling")
     for name, cells in results.items():
         if any(cell.error for cell in cells.values()):
             continue
@@ -116,7 +131,7 @@ def print_halves(results: dict[str, dict[str, Cell]]) -> None:
         for label, positions in (("even", slice(0, None, 2)), ("odd", slice(1, None, 2))):
             parts.append(
                 f"{label}: {cells['generate'].mean('f1', positions):.3f} {cells['select'].mean('f1', positions):.3f} "
-                f"{cells['select'].mean('recall', positions):.3f}"
+                f"{cells['select'].mean('recall', positions):.3f} {cells['select'].mean('ceiling', positions):.3f}"
             )
         print(f"{name:<13} " + " | ".join(parts))
 
