@@ -279,3 +279,26 @@ def _verb_label(verb, preposition: str) -> str:
     """The lemma, except that a passive participle keeps its form: "born in" reads better than "bear in"."""
     word = verb.lower_ if verb.tag_ == "VBN" else verb.lemma_.lower()
     return f"{word} {preposition}" if preposition else word
+
+
+def corpus_aliases(entities: Sequence[tuple[str, str, str]], titles: set[str]) -> dict[str, str]:
+    """One-word names mapped to the one page title they start or end, corpus-wide ("nixon" -> "richard nixon").
+
+    Made when the graph is loaded, not stored, so a page ingested later is picked up. A name that is a page
+    title itself, a place, longer than a word ("corliss archer" is not the show "Meet Corliss Archer"), or
+    the short form of two titles ("wood": Ed Wood, Elijah Wood) stays as it is.
+    """
+    by_end_word: dict[str, list[str]] = defaultdict(list)
+    for title in titles:
+        words = title.split()
+        by_end_word[words[0]].append(title)
+        if len(words) > 1:
+            by_end_word[words[-1]].append(title)
+    aliases = {}
+    for key, _, label in entities:
+        if key in titles or label in PLACE_LABELS or " " in key:
+            continue
+        fuller = {t for t in by_end_word.get(key, ()) if abbreviates(key, t)}
+        if len(fuller) == 1:
+            aliases[key] = fuller.pop()
+    return aliases

@@ -28,13 +28,7 @@ from rapidfuzz import fuzz, process
 
 from lab.core import examples
 from lab.core.text import sentence_spans
-from lab.graph.entities import (
-    PLACE_LABELS,
-    EntityExtractor,
-    abbreviates,
-    capitalized_names,
-    entity_key,
-)
+from lab.graph.entities import EntityExtractor, abbreviates, capitalized_names, corpus_aliases, entity_key
 from lab.graph.graph_store import GraphStore, unread_chunk_count, update_graph
 
 log = logging.getLogger(__name__)
@@ -275,29 +269,6 @@ class EntityGraph:
         ]
         exported["centre"] = keys
         return exported
-
-
-def corpus_aliases(entities: Sequence[tuple[str, str, str]], titles: set[str]) -> dict[str, str]:
-    """One-word names mapped to the one page title they start or end, corpus-wide ("nixon" -> "richard nixon").
-
-    Made when the graph is loaded, not stored, so a page ingested later is picked up. A name that is a page
-    title itself, a place, longer than a word ("corliss archer" is not the show "Meet Corliss Archer"), or
-    the short form of two titles ("wood": Ed Wood, Elijah Wood) stays as it is.
-    """
-    by_end_word: dict[str, list[str]] = defaultdict(list)
-    for title in titles:
-        words = title.split()
-        by_end_word[words[0]].append(title)
-        if len(words) > 1:
-            by_end_word[words[-1]].append(title)
-    aliases = {}
-    for key, _, label in entities:
-        if key in titles or label in PLACE_LABELS or " " in key:
-            continue
-        fuller = {t for t in by_end_word.get(key, ()) if abbreviates(key, t)}
-        if len(fuller) == 1:
-            aliases[key] = fuller.pop()
-    return aliases
 
 
 def _add_link(graph: nx.Graph, a: str, b: str, weight: float, relation: tuple | None = None) -> None:
