@@ -158,6 +158,22 @@ def test_given_communities_when_searching_globally_then_those_holding_the_named_
         assert answer.text in {candidate["text"] for candidate in reduced.detail["candidates"]}
 
 
+def test_global_search_reads_the_chunks_that_mention_its_communities_members_closest_to_the_question_first(
+    settings, embedder, generator, tmp_path
+):
+    ctx = make_corpus_ctx(settings, embedder, generator, tmp_path, "global-chunks", BRIDGE_CORPUS)
+    question = "Which films did Mirela Vasquez direct?"
+    graph = open_graph(ctx.kb.store.path, settings.spacy_model)
+
+    retrieval = get_strategy("graph-global", communities=2).retrieve(question, ctx)
+
+    chosen = [graph.communities[c["id"]] for c in retrieval.trace.stages[0].detail["communities"]]
+    behind = set().union(*(graph.chunks_of(community) for community in chosen))
+    similarity = ctx.kb.similarities(embedder.embed(question), behind)
+    closest = sorted(behind, key=lambda chunk_id: -similarity[chunk_id])[: ctx.settings.top_k]
+    assert [p.chunk_id for p in retrieval.passages] == closest
+
+
 def test_given_a_kb_when_running_raglab_graph_then_it_prints_stats_and_an_entitys_neighbourhood(
     settings, embedder, generator, tmp_path, monkeypatch
 ):
