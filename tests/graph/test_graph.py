@@ -138,7 +138,7 @@ def test_a_name_much_of_the_corpus_shares_without_a_page_is_linked_but_not_walke
     assert set(walking_all["linked"]) == {"Harrow Quay", "Lisbon"} and "not_walked" not in walking_all
 
 @pytest.mark.parametrize("answer_mode", ["generate", "select"])
-def test_given_communities_when_searching_globally_then_those_holding_the_named_entity_are_read_map_reduce(
+def test_given_communities_when_searching_globally_then_those_holding_the_named_entity_are_mapped_and_their_chunks_read(
     answer_mode, settings, embedder, generator, tmp_path
 ):
     ctx = make_corpus_ctx(settings, embedder, generator, tmp_path, "global", BRIDGE_CORPUS)
@@ -151,6 +151,7 @@ def test_given_communities_when_searching_globally_then_those_holding_the_named_
     assert "Mirela Vasquez" in members
     assert len(mapped.detail["partial_answers"]) == len(rank.detail["communities"]) == 2
     assert "Harrow Quay" in titles(answer.passages)
+    assert reduced.detail["answer_mode"] == answer_mode
     if answer_mode == "generate":
         assert [call.stage for call in answer.trace.llm_calls] == ["map", "map", "reduce"]
     else:
