@@ -2,10 +2,12 @@
 
 ReAct (Yao et al., 2023) interleaves a thought, an action with its input, and the observation the action
 returns. Here the actions are three retrieval tools (dense search, keyword search, a lookup in the entity
-graph) and finish, and the loop uses three patterns, each a step of its own kind in the trace:
+graph) and finish, and the loop uses four patterns, each a step of its own kind in the trace:
 
 - planning: the question is split into sub-questions answered in order, one per entity it names, then the
   question itself, filled in with the bridge entity the earlier steps found (Self-Ask, Press et al., 2023);
+- following the evidence: once the planned steps are done, one search with the found sentence closest to
+  the question, leaving out the page it came from, for a bridge stated as a term rather than a name;
 - reflection: after each retrieval the loop judges whether the evidence suffices: a retrieval that found
   nothing does not, and the tool is switched; once the planned sub-questions are done the generator
   judges, and if it is not enough the next step follows a bridge entity, or switches tool when none is left;
@@ -39,8 +41,9 @@ import logging
 import time
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import replace
 
-from lab.agent.planning import choose_tool, fallback_tool, next_sub_question, plan
+from lab.agent.planning import choose_tool, evidence_sub_question, fallback_tool, next_sub_question, plan
 from lab.agent.records import (
     FINISH,
     NOT_FOUND,
@@ -48,7 +51,6 @@ from lab.agent.records import (
     AgentRun,
     Decision,
     Step,
-    SubQuestion,
     ToolResult,
 )
 from lab.agent.tools import GraphLookup, Tool, default_tools, named_entities
@@ -79,6 +81,7 @@ class Agent:
         pending = deque(plan(run, question, named, generator, params, graph))
         done: set[tuple[str, str]] = set()
         last: tuple[str, str] | None = None
+        followed_evidence = False
         while True:
             run.stop_reason = self._over_budget(run)
             if run.stop_reason:
@@ -99,17 +102,22 @@ class Agent:
                 break
             last = (tool, sub.query)
             done.add(last)
-            result = self._act(run, tool, sub.query, sub.thought, choice.by)
+            result = self._act(run, tool, sub.query, sub.thought, choice.by, leaving=sub.leaving)
             if not params.reflect:
                 continue
             if not result.passages:
                 switch = fallback_tool(sub.query, self.tools, graph, tried=tool)
                 self._record(run, Step(len(run.steps) + 1, "reflect", f"{tool} found nothing; switch to {switch}.",
                                        switch, sub.query, "nothing retrieved", decided_by="rule"))
-                pending.appendleft(SubQuestion(sub.text, sub.query, f"{tool} found nothing; try {switch}.", switch))
+                pending.appendleft(replace(sub, thought=f"{tool} found nothing; try {switch}.", tool=switch))
                 continue
             if pending:
                 continue
+            if params.follow_evidence and not followed_evidence:
+                followed_evidence = True
+                if evidence := evidence_sub_question(run, question, self.tools, self.ctx.embedder):
+                    pending.append(evidence)
+                    continue
             if reflect(run, question, generator, params, graph):
                 run.stop_reason = "evidence judged sufficient"
                 break
@@ -136,7 +144,9 @@ class Agent:
         text = draft(run, self.ctx, params)
         return text if supported(run, text, generator, params) else NOT_FOUND
 
-    def _act(self, run: AgentRun, tool: str, query: str, thought: str, decided_by: str = "rule") -> ToolResult:
+    def _act(
+        self, run: AgentRun, tool: str, query: str, thought: str, decided_by: str = "rule", leaving: str = ""
+    ) -> ToolResult:
         with run.trace.stage("act") as stage:
             started = time.perf_counter()
             try:
@@ -144,6 +154,9 @@ class Agent:
             except Exception as error:  # a failing tool is something the agent observes, not a crash
                 log.warning("Tool %s failed on %r: %s", tool, query, error)
                 result = ToolResult((), f"search failed: {type(error).__name__}: {error}")
+            if leaving:
+                kept = tuple(p for p in result.passages if p.doc_title != leaving)
+                result = ToolResult(kept, f"{result.observation} (leaving out {leaving})")
             run.rankings.append(result.passages)
             step = Step(len(run.steps) + 1, "act", thought, tool, query, result.observation, result.passages,
                         decided_by, (time.perf_counter() - started) * 1000)

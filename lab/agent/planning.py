@@ -10,11 +10,14 @@ the order of steps and this module as how each next step is chosen.
 import time
 from collections.abc import Collection
 
+import numpy as np
+
 from lab.agent.deciding import decide
 from lab.agent.prompts import action_prompt, bridge_prompt, multi_hop_prompt
 from lab.agent.records import (
     EVIDENCE_PASSAGES,
     MAX_NAME_WORDS,
+    MIN_EVIDENCE_WORDS,
     YES_NO,
     AgentParams,
     AgentRun,
@@ -23,9 +26,11 @@ from lab.agent.records import (
     SubQuestion,
 )
 from lab.agent.tools import named_entities
+from lab.core.text import sentence_spans
 from lab.core.tracing import Trace
 from lab.graph.entities import entity_key
 from lab.graph.entity_graph import EntityGraph
+from lab.kb.embedding import Embedder
 from lab.llm.backend import Generator
 
 
@@ -102,6 +107,34 @@ def next_sub_question(
     if untried:
         return SubQuestion(question, question, f"No entity left to follow; switch to {untried[0]}.", untried[0])
     return None
+
+
+def evidence_sub_question(
+    run: AgentRun, question: str, tools: Collection[str], embedder: Embedder
+) -> SubQuestion | None:
+    """The sentence of the best passages closest to the question, as a search away from its page.
+
+    A bridge is often a term rather than a name ("a parameter's default from the context"): the sentence
+    that states it sits on the first page, the term's own page is elsewhere. Searching with that sentence
+    (multi-hop dense retrieval conditions the second hop on the first passage the same way, Xiong et al.,
+    2021) and leaving out the page it came from finds the page the term leads to. Measured on the
+    docs-demo's two-page questions: R@5 0.864 to 0.909 with dense search (0.864 with keyword search, 0.818
+    with the two closest sentences); the HotpotQA demo held at 0.950.
+    """
+    sentences = [
+        (passage, text)
+        for passage in run.passages[:EVIDENCE_PASSAGES]
+        for span in sentence_spans(passage.text)
+        if len((text := passage.text[span.start : span.end]).split()) >= MIN_EVIDENCE_WORDS
+    ]
+    if not sentences:
+        return None
+    similarity = embedder.embed_many([text for _, text in sentences]) @ embedder.embed(question)
+    passage, sentence = sentences[int(np.argmax(similarity))]
+    sentence = " ".join(sentence.split())
+    tool = "search" if "search" in tools else next(iter(tools))
+    thought = f"{passage.doc_title} says: {sentence[:160]}; follow what it refers to."
+    return SubQuestion(f"Where does this lead? {sentence}", sentence, thought, tool, leaving=passage.doc_title)
 
 
 def choose_bridge(

@@ -17,6 +17,7 @@ FINISH = "finish"
 YES_NO = (" yes", " no")
 EVIDENCE_PASSAGES = 3
 MAX_NAME_WORDS = 6
+MIN_EVIDENCE_WORDS = 5
 
 
 class AgentParams(BaseModel):
@@ -42,6 +43,11 @@ class AgentParams(BaseModel):
     )
     hybrid_search: bool = Field(
         False, description="The search tool fuses dense and keyword hits by reciprocal rank instead of dense alone."
+    )
+    follow_evidence: bool = Field(
+        True,
+        description="After the planned steps, search once with the found sentence closest to the question, "
+        "for the page it leads to.",
     )
     reflect: bool = Field(True, description="Judge after each retrieval whether the evidence suffices.")
     verify: bool = Field(True, description="Check the answer against the passages before giving it.")
@@ -131,6 +137,8 @@ class SubQuestion:
     query: str
     thought: str
     tool: str = ""
+    leaving: str = ""
+    """The document the query was read from, whose passages the step leaves out: it looks for another."""
 
 
 @dataclass(frozen=True)
