@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 
+from lab.core.text import token_overlap
 from lab.llm import Generator
 from strategies import get_strategy
 
@@ -44,19 +45,23 @@ def test_llama_cpp_generation_stops_at_the_stop_string_and_counts_its_tokens(gen
     assert 0 < generation.new_tokens <= generator.max_new_tokens
 
 
-def test_on_five_demo_questions_llama_cpp_retrieves_the_same_and_mostly_answers_the_same(
+def test_on_eight_demo_questions_llama_cpp_retrieves_the_same_and_mostly_writes_the_same_answer(
     demo_ctx, transformers_generator, demo_questions
 ):
+    """Written answers compare the two numerics token by token (selection's scores are compared above); Q4
+    weights may phrase a long answer differently, so half must match exactly and most tokens overall."""
     strategy = get_strategy("traditional")
-    through_transformers = replace(demo_ctx, generator=transformers_generator)
-    agree = 0
-    for item in demo_questions[:5]:
-        quantized = strategy.answer(item["question"], demo_ctx)
+    writing = replace(demo_ctx, settings=demo_ctx.settings.model_copy(update={"answer_mode": "generate"}))
+    through_transformers = replace(writing, generator=transformers_generator)
+    overlaps = []
+    for item in demo_questions[:8]:
+        quantized = strategy.answer(item["question"], writing)
         full_precision = strategy.answer(item["question"], through_transformers)
         assert [p.chunk_id for p in quantized.passages] == [p.chunk_id for p in full_precision.passages]
-        agree += quantized.text.lower() == full_precision.text.lower()
-    print(f"llama-cpp and transformers gave the same answer text on {agree} of 5 demo questions")
-    assert agree >= 3
+        overlaps.append(token_overlap(quantized.text, full_precision.text))
+    same = sum(overlap == 1.0 for overlap in overlaps)
+    print(f"llama-cpp and transformers wrote the same answer on {same} of 8 demo questions; token F1 {overlaps}")
+    assert same >= 4 and sum(overlaps) / len(overlaps) >= 0.6
 
 
 def test_llama_cpp_scores_many_continuations_side_by_side_as_it_scores_each_alone(generator):
