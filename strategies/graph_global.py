@@ -14,8 +14,8 @@ scored F1 0.102 on the docs (the closed-book control 0.121) and 0.232 on the Hot
 and 0.212 and 0.290 without them. Summaries are extractive unless generated ones are asked for (written
 once per community, kept in the KB file).
 
-Cost: one embedding per community summary (cached per graph state), then M + 1 generations, plus M the
-first time generated summaries are used. Left out: GraphRAG's hierarchy of community levels and its
+Cost: one embedding per community summary (cached per graph state), then M generations and one read of
+the passages (written or selected), plus M generations the first time generated summaries are used. Left out: GraphRAG's hierarchy of community levels and its
 model-rated helpfulness of each partial answer.
 """
 

@@ -28,8 +28,9 @@ final order is round robin over the tool steps, so each hop's best passage reach
 
 Cost per question: a scored forward pass per decision (plan, each reflection, each tool choice, the
 bridge choice, verification; no decoding; tool choices once more for the calibration prior, cached), one
-generation for the answer, and a second when the first is unsupported. Left out: generated thoughts and sub-questions (trustworthy only with an instruction
-model), and parallel tool calls.
+embedding pass over the best passages' sentences for the evidence search, one generation for the answer,
+and a second when the first is unsupported. Left out: generated thoughts and sub-questions (trustworthy
+only with an instruction model), and parallel tool calls.
 
 This module is the loop itself (`Agent`: retrieve, answer, act, the budget, the record of steps), reading
 top to bottom. What it calls lives beside it: `records` (parameters, steps, the run), `tools` (the

@@ -6,7 +6,7 @@ Budgets are kept small so each test runs only a few scored passes and at most on
 import pytest
 
 from lab.agent import Agent, AgentParams
-from lab.agent.records import EVIDENCE_PASSAGES, NOT_FOUND, AgentRun, ToolResult
+from lab.agent.records import EVIDENCE_PASSAGES, MIN_EVIDENCE_WORDS, NOT_FOUND, AgentRun, ToolResult
 from lab.agent.tools import KeywordSearch
 from lab.context import LabContext
 from lab.core import Passage, Trace
@@ -86,14 +86,16 @@ def test_the_plan_looks_up_a_named_page_but_not_a_name_much_of_the_corpus_shares
     planned = next(step for step in run.steps if step.kind == "plan").observation.split(" | ")
     assert planned == ["What does the corpus say about Harrow Quay?", question]
 
+
 def test_after_the_planned_steps_it_searches_with_the_found_sentence_closest_to_the_question_away_from_its_page(
     bridge_ctx,
 ):
     run = Agent(bridge_ctx, AgentParams(plan=False, decision_margin=10.0)).retrieve(QUESTION)
 
     first, evidence = act_steps(run)[:2]
-    sentences = [(p.doc_title, " ".join(p.text[s.start : s.end].split()))
-                 for p in first.passages[:EVIDENCE_PASSAGES] for s in sentence_spans(p.text)]
+    found = AgentRun(QUESTION, Trace(), rankings=[first.passages], top_k=bridge_ctx.settings.top_k).passages
+    sentences = [(p.doc_title, text) for p in found[:EVIDENCE_PASSAGES] for s in sentence_spans(p.text)
+                 if len((text := " ".join(p.text[s.start : s.end].split())).split()) >= MIN_EVIDENCE_WORDS]
     similarity = bridge_ctx.embedder.embed_many([text for _, text in sentences]) @ bridge_ctx.embedder.embed(QUESTION)
     page, closest = sentences[int(similarity.argmax())]
     assert first.action_input == QUESTION
