@@ -46,6 +46,7 @@ from dataclasses import replace
 
 from lab.agent.planning import choose_tool, evidence_sub_question, fallback_tool, next_sub_question, plan
 from lab.agent.records import (
+    EVIDENCE_PASSAGES,
     FINISH,
     NOT_FOUND,
     AgentParams,
@@ -54,7 +55,7 @@ from lab.agent.records import (
     Step,
     ToolResult,
 )
-from lab.agent.tools import GraphLookup, Tool, default_tools, named_entities
+from lab.agent.tools import GraphLookup, Tool, default_tools, linked_passages, named_entities
 from lab.agent.verification import draft, reflect, supported
 from lab.context import LabContext
 from lab.core.tracing import Trace
@@ -82,7 +83,7 @@ class Agent:
         pending = deque(plan(run, question, named, generator, params, graph))
         done: set[tuple[str, str]] = set()
         last: tuple[str, str] | None = None
-        followed_evidence = False
+        followed_evidence = followed_links = False
         while True:
             run.stop_reason = self._over_budget(run)
             if run.stop_reason:
@@ -119,6 +120,9 @@ class Agent:
                 if evidence := evidence_sub_question(run, question, self.tools, self.ctx.embedder):
                     pending.append(evidence)
                     continue
+            if params.follow_links and not followed_links and not self._over_budget(run):
+                followed_links = True
+                self._follow_links(run, question)
             if reflect(run, question, generator, params, graph):
                 run.stop_reason = "evidence judged sufficient"
                 break
@@ -163,6 +167,19 @@ class Agent:
                         decided_by, (time.perf_counter() - started) * 1000)
             run.keep(stage, step)
         return result
+
+    def _follow_links(self, run: AgentRun, question: str) -> None:
+        """One step along the links of the best passages to pages not found yet."""
+        with run.trace.stage("act") as stage:
+            started = time.perf_counter()
+            sources = run.passages[:EVIDENCE_PASSAGES]
+            found = {p.doc_title for ranking in run.rankings for p in ranking}
+            result = linked_passages(self.ctx.kb, self.ctx.embedder, question, sources, found)
+            run.rankings.append(result.passages)
+            thought = f"Follow the links of {', '.join(dict.fromkeys(p.doc_title for p in sources))}."
+            step = Step(len(run.steps) + 1, "act", thought, "links", question, result.observation, result.passages,
+                        "rule", (time.perf_counter() - started) * 1000)
+            run.keep(stage, step)
 
     def _over_budget(self, run: AgentRun) -> str:
         tool_steps = sum(step.kind == "act" for step in run.steps)

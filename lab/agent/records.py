@@ -49,6 +49,11 @@ class AgentParams(BaseModel):
         description="After the planned steps, search once with the found sentence closest to the question, "
         "for the page it leads to.",
     )
+    follow_links: bool = Field(
+        True,
+        description="Then add, for each page or section the best passages link to (Markdown, MyST or wiki links), "
+        "its passage closest to the question.",
+    )
     reflect: bool = Field(True, description="Judge after each retrieval whether the evidence suffices.")
     verify: bool = Field(True, description="Check the answer against the passages before giving it.")
 

@@ -6,7 +6,7 @@ from the loop that decides when to call them.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from lab.agent.records import MAX_NAME_WORDS, ToolResult
@@ -100,6 +100,27 @@ class GraphLookup:
         passages = tuple(self.kb.passages([(c, scored[c]) for c in best]))
         named = ", ".join(self.graph.name(key) for key in keys)
         return ToolResult(passages, f"{named}: {'; '.join(links) or 'no links'}. {_found(passages)}")
+
+
+def linked_passages(
+    kb: KnowledgeBase, embedder: Embedder, question: str, sources: Sequence[Passage], found: Collection[str]
+) -> ToolResult:
+    """The passages the sources link to, one per link target not found yet: the linked section, or the
+    linked page's chunk closest to the question; closest first."""
+    vector = embedder.embed(question)
+    best: dict[int, float] = {}
+    for source in sources:
+        for chunk_ids in kb.linked_chunks(source.text):
+            similarity = kb.similarities(vector, chunk_ids) or {chunk_ids[0]: 0.0}
+            chunk_id = max(similarity, key=lambda c: (similarity[c], -c))
+            best.setdefault(chunk_id, similarity[chunk_id])
+    ranked = sorted(best, key=lambda c: (-best[c], c))
+    per_page: dict[str, Passage] = {}
+    for passage in kb.passages([(c, best[c]) for c in ranked]):
+        if passage.doc_title not in found:
+            per_page.setdefault(passage.doc_title, passage)
+    passages = tuple(per_page.values())
+    return ToolResult(passages, _found(passages) if passages else "the passages link to nothing not found yet")
 
 
 def default_tools(ctx: LabContext, hybrid_search: bool = False) -> list[Tool]:

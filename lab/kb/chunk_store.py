@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.kb.links import page_name
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -137,6 +139,26 @@ class ChunkStore:
         marks = ",".join("?" * len(ids))
         rows = self._db.execute(f"SELECT * FROM chunks WHERE id IN ({marks})", ids)
         return {row[0]: StoredChunk(*row) for row in rows}
+
+    def documents_named(self, name: str) -> list[int]:
+        """Documents a link can name: by title, or by the file name of a source that holds only that document.
+
+        A file of many records (a JSON list, a CSV) names none of them by its file name.
+        """
+        rows = self._db.execute(
+            "SELECT id, title, source FROM documents WHERE lower(title) = ? OR source LIKE ?", (name, f"%{name}%")
+        ).fetchall()
+        by_title = [doc_id for doc_id, title, _ in rows if title.lower() == name]
+        named = {source for _, _, source in rows if page_name(source) == name}
+        sizes = dict(self._db.execute(
+            f"SELECT source, COUNT(*) FROM documents WHERE source IN ({','.join('?' * len(named))}) GROUP BY source",
+            sorted(named),
+        ).fetchall()) if named else {}
+        by_file = [doc_id for doc_id, _, source in rows if sizes.get(source) == 1]
+        return list(dict.fromkeys([*by_title, *by_file]))
+
+    def chunks_containing(self, fragment: str) -> list[int]:
+        return [row[0] for row in self._db.execute("SELECT id FROM chunks WHERE instr(text, ?) > 0", (fragment,))]
 
     def all_chunk_ids_and_texts(self) -> tuple[list[int], list[str]]:
         rows = self._db.execute("SELECT id, text FROM chunks ORDER BY id").fetchall()

@@ -23,6 +23,7 @@ from lab.kb.dense_index import DenseIndex, IndexPlan
 from lab.kb.embedding import Embedder
 from lab.kb.ingest_records import FileFailure, IngestBatch, IngestReport, embedding_text, keyword_corpus
 from lab.kb.keyword_index import KeywordIndex
+from lab.kb.links import PAGE, label_line, links_in
 from lab.kb.loaders import UnreadableFile, find_files, load_documents
 
 log = logging.getLogger(__name__)
@@ -274,6 +275,19 @@ class KnowledgeBase:
 
     def keyword_search(self, query: str, k: int) -> list[Passage]:
         return self.passages(self._keyword.search(query, k))
+
+    def linked_chunks(self, text: str) -> list[list[int]]:
+        """For each link of the text to this corpus, the chunks it leads to: a page's chunks, or the chunk
+        that holds a section's label. Links that resolve to nothing here are left out."""
+        groups = []
+        for link in links_in(text):
+            if link.kind == PAGE:
+                chunk_ids = self.store.chunk_ids_of(self.store.documents_named(link.target))
+            else:
+                chunk_ids = self.store.chunks_containing(label_line(link.target))
+            if chunk_ids:
+                groups.append(chunk_ids)
+        return groups
 
     def passages(self, scored: list[tuple[int, float]]) -> list[Passage]:
         """Chunk ids with scores, in the given order, as passages."""

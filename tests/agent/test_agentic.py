@@ -18,7 +18,7 @@ from strategies.agentic import AgenticRAG
 from strategies.crag import CorrectiveRAG
 from strategies.self_rag import SelfRAG
 from strategies.traditional import TraditionalRAG
-from tests.conftest import make_corpus_ctx
+from tests.conftest import build_kb, make_corpus_ctx
 from tests.graph.test_graph import BRIDGE_CORPUS, QUESTION
 
 
@@ -102,6 +102,31 @@ def test_after_the_planned_steps_it_searches_with_the_found_sentence_closest_to_
     assert evidence.action == "search" and evidence.action_input == closest
     assert evidence.passages and page not in {p.doc_title for p in evidence.passages}
     assert f"leaving out {page}" in evidence.observation
+
+
+def test_then_it_follows_the_links_of_the_best_passages_to_a_page_no_search_found(
+    settings, embedder, generator, tmp_path,
+):
+    pages = {
+        "reports.md": "# Scheduled Reports\n\nScheduled reports run every night at two. The folder they are "
+                      "written to is configured as described in {doc}`storage-setup`.",
+        "storage-setup.md": "# Configuring Where Files Go\n\nThe export path defaults to /var/lib/widget/out.",
+        "glossary.md": "# Glossary\n\nA widget is the unit of work; a gadget is a group of widgets.",
+    }
+    for name, text in pages.items():
+        (tmp_path / name).write_text(text)
+    kb = build_kb(settings, embedder, "agent-links", [tmp_path])
+    ctx = LabContext(settings=settings, generator=generator, embedder=embedder, kb=kb)
+    params = AgentParams(plan=False, follow_evidence=False, passages_per_step=1, decision_margin=10.0)
+    question = "When do scheduled reports run?"
+
+    run = Agent(ctx, params).retrieve(question)
+
+    search, links = act_steps(run)[:2]
+    assert [p.doc_title for p in search.passages] == ["Scheduled Reports"]
+    assert links.action == "links" and links.decided_by == "rule"
+    assert [p.doc_title for p in links.passages] == ["Configuring Where Files Go"]
+    assert "Configuring Where Files Go" in {p.doc_title for p in run.passages}
 
 
 def test_given_tools_that_find_nothing_when_the_agent_runs_then_it_stops_within_the_step_and_token_budget(bridge_ctx):
