@@ -7,7 +7,9 @@ graph) and finish, and the loop uses four patterns, each a step of its own kind 
 - planning: the question is split into sub-questions answered in order, one per entity it names, then the
   question itself, filled in with the bridge entity the earlier steps found (Self-Ask, Press et al., 2023);
 - following the evidence: once the planned steps are done, one search with the found sentence closest to
-  the question, leaving out the page it came from, for a bridge stated as a term rather than a name;
+  the question, leaving out the page it came from, for a bridge stated as a term rather than a name; then
+  one step along the links the best passages make (Markdown, MyST, wiki) to pages not found yet, for a
+  bridge stated only as a cross-reference ("see {doc}`entry-points`");
 - reflection: after each retrieval the loop judges whether the evidence suffices: a retrieval that found
   nothing does not, and the tool is switched; once the planned sub-questions are done the generator
   judges, and if it is not enough the next step follows a bridge entity, or switches tool when none is left;
@@ -28,9 +30,9 @@ final order is round robin over the tool steps, so each hop's best passage reach
 
 Cost per question: a scored forward pass per decision (plan, each reflection, each tool choice, the
 bridge choice, verification; no decoding; tool choices once more for the calibration prior, cached), one
-embedding pass over the best passages' sentences for the evidence search, one generation for the answer,
-and a second when the first is unsupported. Left out: generated thoughts and sub-questions (trustworthy
-only with an instruction model), and parallel tool calls.
+embedding pass over the best passages' sentences for the evidence search, a lookup of their links in
+SQLite, one generation for the answer, and a second when the first is unsupported. Left out: generated
+thoughts and sub-questions (trustworthy only with an instruction model), and parallel tool calls.
 
 This module is the loop itself (`Agent`: retrieve, answer, act, the budget, the record of steps), reading
 top to bottom. What it calls lives beside it: `records` (parameters, steps, the run), `tools` (the
