@@ -7,7 +7,7 @@ import pytest
 
 from lab.agent import Agent, AgentParams
 from lab.agent.records import EVIDENCE_PASSAGES, MIN_EVIDENCE_WORDS, NOT_FOUND, AgentRun, ToolResult
-from lab.agent.tools import KeywordSearch
+from lab.agent.tools import KeywordSearch, linked_passages
 from lab.context import LabContext
 from lab.core import Passage, Trace
 from lab.core.text import sentence_spans
@@ -127,6 +127,8 @@ def test_then_it_follows_the_links_of_the_best_passages_to_a_page_no_search_foun
     assert links.action == "links" and links.decided_by == "rule"
     assert [p.doc_title for p in links.passages] == ["Configuring Where Files Go"]
     assert "Configuring Where Files Go" in {p.doc_title for p in run.passages}
+    again = linked_passages(kb, embedder, question, search.passages, found={"Configuring Where Files Go"})
+    assert again.passages == () and "nothing not found yet" in again.observation
 
 
 def test_given_tools_that_find_nothing_when_the_agent_runs_then_it_stops_within_the_step_and_token_budget(bridge_ctx):
