@@ -185,7 +185,7 @@ def show_graph(
     home: HomeOption = None,
 ) -> None:
     """Entity-graph stats of a knowledge base (nodes, edges, communities, top entities), or one entity's links."""
-    from lab.graph import open_graph, unread_chunk_count
+    from lab.graph import EntityExtractor, GraphCache, unread_chunk_count
     from lab.kb import KnowledgeBase, KnowledgeBaseError
 
     settings = settings_from(home)
@@ -193,10 +193,10 @@ def show_graph(
         knowledge_base = KnowledgeBase.open(settings.home, kb)
     except KnowledgeBaseError as error:
         fail(str(error))
-    path = knowledge_base.store.path
+    path = knowledge_base.database_path
     knowledge_base.close()
     bar, update = tqdm_progress(f"graph {kb}") if unread_chunk_count(path) else (None, None)
-    graph = open_graph(path, settings.spacy_model, on_progress=update)
+    graph = GraphCache(EntityExtractor.load(settings.spacy_model)).graph(path, on_progress=update)
     if bar is not None:
         bar.close()
     if entity is None:
@@ -220,7 +220,7 @@ def show_graph(
         typer.echo(json.dumps({"entity": graph.name(key), "key": key, "neighbours": neighbours,
                                "subgraph": graph.export([key])}, indent=2))
         return
-    typer.echo(f"{graph.name(key)} ({graph.graph.nodes[key]['label']}): {graph.graph.degree(key)} neighbours")
+    typer.echo(f"{graph.name(key)} ({graph.label(key)}): {len(graph.neighbours(key))} neighbours")
     for neighbour in neighbours:
         typer.echo(f"  {neighbour['weight']:5.1f}  {neighbour['link']}")
 

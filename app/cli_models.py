@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def list_models(as_json: JsonFlag = False, home: HomeOption = None) -> None:
     """List the generators and embedders: backend, file, size and sha256, and how to serve the embedded one."""
     from lab.core import EMBEDDED_EMBEDDER, EMBEDDED_GENERATOR
-    from lab.llm.loading import embedded_gguf
+    from lab.llm import embedded_gguf
 
     settings = settings_from(home)
     gguf = embedded_gguf(settings.model_cache)
@@ -47,7 +47,7 @@ def list_models(as_json: JsonFlag = False, home: HomeOption = None) -> None:
 
 
 def _file_row(kind: str, name: str, backend: str, path: Path) -> dict[str, Any]:
-    from lab.llm.loading import file_sha256
+    from lab.llm import file_sha256
 
     return {
         "kind": kind,
@@ -61,7 +61,7 @@ def _file_row(kind: str, name: str, backend: str, path: Path) -> dict[str, Any]:
 
 def _folder_row(kind: str, name: str, backend: str, folder: Path | None) -> dict[str, Any]:
     """A model folder's weights file stands for the folder: its size and sha256 are what differ between copies."""
-    from lab.llm.loading import file_sha256
+    from lab.llm import file_sha256
 
     if folder is None or not folder.exists():
         return {
@@ -91,7 +91,7 @@ def _served_rows(settings: "LabSettings") -> list[dict[str, Any]]:
     import openai
 
     from lab.core import ModelLoadError
-    from lab.llm.openai_backend import list_models as served_models
+    from lab.llm import served_models
 
     key = os.environ.get(settings.generator_key_env) or "no-key"
     client = openai.OpenAI(base_url=settings.generator_url, api_key=key, timeout=10, max_retries=0)

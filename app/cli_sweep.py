@@ -28,7 +28,7 @@ def sweep(
     from eval.scoring import UnknownMetric, resolve_metrics
     from eval.sweep import chunker_table, run_study, study_rows
     from lab.core import ModelLoadError
-    from lab.core.placement import resolve_placement
+    from lab.core import resolve_placement
     from lab.kb import CHUNKER_NAMES, KnowledgeBaseError, load_embedder
     from lab.llm import load_generator
     from strategies import UnknownStrategy, get_strategy

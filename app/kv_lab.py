@@ -11,8 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lab.context import LabContext
-from lab.core import LabSettings
-from lab.core.placement import resolve_placement
+from lab.core import LabSettings, resolve_placement
 from lab.llm import (
     DYNAMIC, KV_MODES, KVRow, RecordingGenerator, TransformersGenerator, answer_prompt, cache_modes, cache_on_off,
     load_generator, memory_by_context, model_shapes, prompt_of_length, replay_with_prefix_reuse, seed_claim_check,
@@ -20,7 +19,6 @@ from lab.llm import (
 from strategies import get_strategy
 
 Progress = Callable[[float, str], None]
-EXPERIMENTS = ("cache_on_off", "memory", "modes", "theory", "prefix_reuse")
 SEED_SPEEDUP = (3.0, 5.0)
 
 

@@ -10,6 +10,7 @@ import streamlit as st
 from app.highlighting import markdown_literal
 from lab.context import LabContext, context_with_models
 from lab.core import LabSettings, resolve_placement
+from lab.graph import EntityExtractor, GraphCache
 from lab.ingestion import DEMO_KB, BundledDemo, build_bundled_demo, ensure_demo_kb
 from lab.kb import IngestReport, knowledge_base_names, load_embedder
 from lab.llm import Generator, load_generator
@@ -82,7 +83,9 @@ def _generator(settings_json: str) -> Generator:
 def _context(settings_json: str, kb_name: str) -> LabContext:
     """Per KB; the models in it are the process's shared ones, so switching KB loads no model again."""
     settings = LabSettings.model_validate_json(settings_json)
-    return context_with_models(settings, kb_name, _embedder(settings_json), _generator(settings_json))
+    return context_with_models(
+        settings, kb_name, _embedder(settings_json), _generator(settings_json), _extractor(settings.spacy_model)
+    )
 
 
 def cached_context(kb_name: str) -> LabContext:
@@ -103,6 +106,21 @@ def _embedder(settings_json: str):
 
 def cached_embedder():
     return _embedder(lab_settings().model_dump_json())
+
+
+@st.cache_resource(show_spinner="Loading spaCy…")
+def _extractor(spacy_model: str) -> EntityExtractor:
+    return EntityExtractor.load(spacy_model)
+
+
+@st.cache_resource(show_spinner=False)
+def _graphs(spacy_model: str) -> GraphCache:
+    return GraphCache(_extractor(spacy_model))
+
+
+def cached_graphs() -> GraphCache:
+    """The process's entity graphs, each read once per state of its KB (the Graph page's; contexts hold their own)."""
+    return _graphs(lab_settings().spacy_model)
 
 
 def choose_knowledge_base(container=st) -> str | None:

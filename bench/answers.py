@@ -31,7 +31,6 @@ from eval.answer_metrics import exact_match, f1_score
 from eval.qa_sets import QAItem, load_qa_set
 from lab.context import LabContext, build_context
 from lab.core import LabSettings
-from lab.graph.entities import EntityExtractor
 from lab.ingestion import BUNDLED_DEMOS, build_bundled_demo
 from lab.steps.candidates import answer_candidates, question_shape
 from strategies import available_strategies, get_strategy
@@ -91,7 +90,7 @@ def selection_ceiling(item: QAItem, passages, ctx: LabContext) -> float:
     """The best F1 any candidate drawn from the passages reaches: what selection could score with a perfect ranking."""
     if not passages:
         return float("nan")
-    nlp = EntityExtractor.load(ctx.settings.spacy_model).nlp
+    nlp = ctx.extractor.nlp
     candidates = answer_candidates(item.question, passages, nlp, question_shape(item.question, nlp))
     return max((f1_score(candidate.text, item.reference) for candidate in candidates), default=0.0)
 

@@ -33,9 +33,9 @@ def main() -> None:
         started = time.perf_counter()
         extractor = EntityExtractor.load(settings.spacy_model)
         loaded = time.perf_counter()
-        chunks = update_graph(kb.store.path, extractor)
+        chunks = update_graph(kb.database_path, extractor)
         extracted = time.perf_counter()
-        graph = EntityGraph.load(kb.store.path)
+        graph = EntityGraph.load(kb.database_path)
         communities = graph.communities
         viewed = time.perf_counter()
         kb.close()

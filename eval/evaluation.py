@@ -27,8 +27,7 @@ from eval.qa_sets import QAItem, QASet
 from eval.run_store import RETRIED_ERROR, RunBusy, RunRecord, RunStore, now
 from eval.scoring import LLM_METRICS, NON_LLM_METRICS, ItemScorer, resolve_metrics
 from lab.context import LabContext, with_kv_mode
-from lab.core import EMBEDDED_GENERATOR, Answer, LabSettings, Trace
-from lab.core.locks import exclusive
+from lab.core import EMBEDDED_GENERATOR, Answer, LabSettings, Trace, exclusive
 from lab.kb import KnowledgeBase
 from strategies import base_strategy_name, get_strategy, split_chunker, split_kv_variant
 

@@ -23,6 +23,7 @@ from eval.run_store import RunStore
 from eval.statistics import bootstrap_mean_interval
 from lab.context import LabContext
 from lab.core import LabSettings
+from lab.graph import EntityExtractor
 from lab.ingestion import ingest_with_chunker
 from lab.llm import Generator
 from lab.kb import Embedder, KnowledgeBase, find_files, make_chunker
@@ -126,7 +127,8 @@ def run_study(
     keys = [f"{chunker}/{strategy}" for chunker in chunkers for strategy in strategies]
     try:
         outcome = evaluate(
-            LabContext(settings, generator, embedder, kbs[chunkers[0]]), qa_set, keys, metrics, store, run_id,
+            LabContext(settings, generator, embedder, kbs[chunkers[0]], EntityExtractor.load(settings.spacy_model)),
+            qa_set, keys, metrics, store, run_id,
             on_progress=lambda f, m: progress(0.4 + 0.6 * f, m), chunker_kbs=kbs,
             manifest_extra={"chunking_study": [asdict(build) for build in builds]},
         )

@@ -2,10 +2,15 @@
 
 This module sits above the knowledge base, the graph and the LLM rooms because a context holds one of
 each; strategies, the agent and the shared steps import it, and nothing below it does.
+
+Models are loaded here, once per context, and passed down: the generator, the embedder and the spaCy
+pipeline (`extractor`). The entity graph is read through the context's `GraphCache`, once per state of
+the KB; contexts made from one another (`dataclasses.replace`) share that cache. The web lab loads the
+three models once per process and builds a context per KB on them (`context_with_models`).
 """
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel
@@ -13,6 +18,7 @@ from pydantic import BaseModel
 from lab.core.contracts import Answer, Retrieval
 from lab.core.placement import resolve_placement
 from lab.core.settings import LabSettings
+from lab.graph import EntityExtractor, EntityGraph, GraphCache
 from lab.kb.embedding import Embedder, load_embedder
 from lab.kb.knowledge_base import KnowledgeBase, KnowledgeBaseError
 from lab.llm.backend import Generator
@@ -29,6 +35,18 @@ class LabContext:
     generator: Generator
     embedder: Embedder
     kb: KnowledgeBase
+    extractor: EntityExtractor
+    graphs: GraphCache | None = field(default=None, repr=False, compare=False)
+    """Where the KB's graph is read; made for the extractor when not given, kept by `replace`."""
+
+    def __post_init__(self) -> None:
+        if self.graphs is None:
+            object.__setattr__(self, "graphs", GraphCache(self.extractor))
+
+    @property
+    def graph(self) -> EntityGraph:
+        """The KB's entity graph, read once per state of the KB (after an ingest, read anew)."""
+        return self.graphs.graph(self.kb.database_path)
 
 
 class Strategy(Protocol):
@@ -73,12 +91,15 @@ def build_context(settings: LabSettings, kb_name: str) -> LabContext:
     kb = _open_filled(settings, kb_name)
     placement = resolve_placement(settings)
     embedder = load_embedder(settings, placement)
-    return _ready(settings, kb, embedder, load_generator(settings, placement))
+    extractor = EntityExtractor.load(settings.spacy_model)
+    return _ready(settings, kb, embedder, load_generator(settings, placement), extractor)
 
 
-def context_with_models(settings: LabSettings, kb_name: str, embedder: Embedder, generator: Generator) -> LabContext:
+def context_with_models(
+    settings: LabSettings, kb_name: str, embedder: Embedder, generator: Generator, extractor: EntityExtractor
+) -> LabContext:
     """A context on models already loaded: the web lab loads them once per process and shares them across KBs."""
-    return _ready(settings, _open_filled(settings, kb_name), embedder, generator)
+    return _ready(settings, _open_filled(settings, kb_name), embedder, generator, extractor)
 
 
 def _open_filled(settings: LabSettings, kb_name: str) -> KnowledgeBase:
@@ -90,8 +111,10 @@ def _open_filled(settings: LabSettings, kb_name: str) -> KnowledgeBase:
     return kb
 
 
-def _ready(settings: LabSettings, kb: KnowledgeBase, embedder: Embedder, generator: Generator) -> LabContext:
+def _ready(
+    settings: LabSettings, kb: KnowledgeBase, embedder: Embedder, generator: Generator, extractor: EntityExtractor
+) -> LabContext:
     kb.check_embedder(embedder)
     kb.repair(embedder)
     log.info("Context ready: %s with %s", kb.name, generator.describe().get("model", generator.backend))
-    return LabContext(settings=settings, generator=generator, embedder=embedder, kb=kb)
+    return LabContext(settings=settings, generator=generator, embedder=embedder, kb=kb, extractor=extractor)

@@ -4,8 +4,7 @@ import streamlit as st
 
 from app.charts import entity_graph_chart
 from app.highlighting import chunk_html, markdown_literal
-from app.webui import ProgressBar, choose_knowledge_base, lab_settings
-from lab.graph import open_graph
+from app.webui import ProgressBar, cached_graphs, choose_knowledge_base, lab_settings
 from lab.kb import KnowledgeBase
 
 st.set_page_config(page_title="RAG Lab · Graph", layout="wide")
@@ -17,7 +16,7 @@ if not kb_name:
 
 kb = KnowledgeBase.open(settings.home, kb_name)
 bar = ProgressBar("opening the graph")
-graph = open_graph(kb.folder / "kb.sqlite", settings.spacy_model, on_progress=bar)
+graph = cached_graphs().graph(kb.database_path, on_progress=bar)
 bar.empty()
 stats = graph.stats(top=30)
 for column, key in zip(st.columns(4), ("nodes", "edges", "relations", "communities")):
@@ -51,7 +50,7 @@ if entity and exported["centre"]:
         hide_index=True,
     )
     st.subheader("Chunks that mention it")
-    chunks = kb.store.chunks(sorted(graph.graph.nodes[key]["chunks"]))
+    chunks = kb.chunks(sorted(graph.chunks_mentioning(key)))
     for chunk in list(chunks.values())[:20]:
         st.html(chunk_html(chunk.title, chunk.id, chunk.text))
 kb.close()

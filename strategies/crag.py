@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lab.context import LabContext
 from lab.core import Answer, Passage, Retrieval, Trace
+from lab.llm import rewrite_prompt
 from lab.steps import generate_answer, relevance
-from strategies.rewrite import rewrite_prompt
 
 
 class CorrectiveRAG:

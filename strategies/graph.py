@@ -30,16 +30,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lab.context import LabContext
 from lab.core import Answer, Passage, Retrieval, Trace
-from lab.graph import (
-    NON_ENTITY_LABELS,
-    EntityExtractor,
-    EntityGraph,
-    entity_key,
-    open_graph,
-)
+from lab.graph import COMMON_SHARE, EntityGraph, link_entities, pages_named_by
 from lab.steps import read_passages
 
-MAX_NAME_WORDS = 8
 HOME_WEIGHT = 1.0
 MENTION_WEIGHT = 0.5
 MAX_WALKED_CHUNKS = 200
@@ -73,7 +66,7 @@ class GraphRAG:
                                       description="Bonus for a BM25 hit, times its score over the best hit's.")
         repeat_penalty: float = Field(0.1, ge=0.0, le=5.0,
                                       description="Cost of each chunk already picked from the same document.")
-        common_share: float = Field(0.05, ge=0.0, le=1.0, description=(
+        common_share: float = Field(COMMON_SHARE, ge=0.0, le=1.0, description=(
             "A linked entity without a page of its own that more than this share of chunks mention is not walked from."))
         max_chains: int = Field(4, ge=0, le=20, description="Relation chains given to the generator.")
 
@@ -94,9 +87,8 @@ class GraphRAG:
         """The top-k passages and the relation chains that led to them, tracing link, expand and rank."""
         trace = Trace()
         with trace.stage("link"):
-            graph = open_graph(ctx.kb.store.path, ctx.settings.spacy_model)
-            extractor = EntityExtractor.load(ctx.settings.spacy_model)
-            linked = link_entities(question, graph, extractor, self.params.min_name_ratio)
+            graph = ctx.graph
+            linked = link_entities(question, graph, ctx.extractor, self.params.min_name_ratio)
             seeds = {key: value for key, value in linked.items() if not graph.is_common(key, self.params.common_share)}
             trace.note("linked", [graph.name(k) for k in seeds])
             if common := [graph.name(k) for k in linked if k not in seeds]:
@@ -124,7 +116,7 @@ class GraphRAG:
     ) -> list[Passage]:
         """Greedy: each pick maximizes its relevance (cosine similarity, plus a share of its BM25 score) plus the
         graph evidence it adds to the picks before it, less a cost per chunk already picked from its document."""
-        walked = {c for r in reached.values() for c in graph.graph.nodes[r.key]["chunks"]}
+        walked = {c for r in reached.values() for c in graph.chunks_mentioning(r.key)}
         walked = sorted(walked, key=lambda c: -_evidence(graph, reached, c, {}))[:MAX_WALKED_CHUNKS]
         keyword = ctx.kb.keyword_search(question, self.params.keyword_candidates) if self.params.keyword_candidates else []
         dense = ctx.kb.dense_search(query_vector, self.params.dense_candidates)
@@ -133,7 +125,7 @@ class GraphRAG:
         best_keyword = max((p.score for p in keyword), default=0.0) or 1.0
         for p in keyword:
             similarity[p.chunk_id] += self.params.keyword_weight * p.score / best_keyword
-        document_of = {c: chunk.doc_id for c, chunk in ctx.kb.store.chunks(list(similarity)).items()}
+        document_of = {c: chunk.doc_id for c, chunk in ctx.kb.chunks(list(similarity)).items()}
         picked_from: dict[int, int] = {}
         covered: dict[str, float] = {}
         picked: dict[int, float] = {}
@@ -148,56 +140,15 @@ class GraphRAG:
             best = max(scores, key=lambda c: (scores[c], -c))
             picked[best] = scores[best]
             picked_from[document_of.get(best, -1)] = picked_from.get(document_of.get(best, -1), 0) + 1
-            for key, is_home in graph.chunk_entities.get(best, {}).items():
+            for key, is_home in graph.entities_of(best).items():
                 covered[key] = max(covered.get(key, 0.0), HOME_WEIGHT if is_home else MENTION_WEIGHT)
         return ctx.kb.passages(list(picked.items()))
 
 
-def link_entities(question: str, graph: EntityGraph, extractor: EntityExtractor, min_ratio: float) -> dict[str, float]:
-    """Graph entities the question names, with a confidence: exact names first (longest first), then fuzzy NER."""
-    if graph.is_empty:
-        return {}
-    doc = extractor.nlp(question)
-    linked: dict[str, float] = {}
-    taken: set[int] = set()
-    for length in range(min(MAX_NAME_WORDS, len(doc)), 0, -1):
-        for start in range(len(doc) - length + 1):
-            span = doc[start : start + length]
-            if taken.isdisjoint(range(span.start, span.end)) and _looks_like_a_name(span) and not _cuts_an_entity(span):
-                key = entity_key(span.text)
-                if key in graph.graph:
-                    linked[key] = 1.0
-                    taken.update(range(span.start, span.end))
-    for ent in doc.ents:
-        if ent.label_ in NON_ENTITY_LABELS or not taken.isdisjoint(range(ent.start, ent.end)):
-            continue
-        for key, confidence in graph.find(ent.text, min_ratio):
-            linked[key] = max(linked.get(key, 0.0), confidence)
-    return linked
-
-
-def _cuts_an_entity(span) -> bool:
-    """True when the span is part of a longer named entity: "South" in "South Korean" names nothing."""
-    return any(
-        ent.start < span.start < ent.end or ent.start < span.end < ent.end
-        for ent in span.doc.ents
-    )
-
-
-def _looks_like_a_name(span) -> bool:
-    """A proper-noun-like span: it starts with a capital or a digit and is not a lone stop word ("Who")."""
-    first = span[0]
-    if len(span) == 1 and (first.is_stop or first.is_punct):
-        return False
-    return first.text[:1].isupper() or first.text[:1].isdigit() or first.ent_type_ not in ("", *NON_ENTITY_LABELS)
-
-
 def pages_named_near(graph: EntityGraph, seed: str, ctx: LabContext, max_chunks: int = 10) -> set[str]:
     """Entities with a page of their own named in the seed's chunks (its page first): first-hop bridges."""
-    node = graph.graph.nodes[seed]
-    chunk_ids = sorted(node["home_chunks"]) + sorted(node["chunks"] - node["home_chunks"])
-    chunks = ctx.kb.store.chunks(chunk_ids[:max_chunks])
-    return {key for chunk in chunks.values() for key in graph.pages_named_in(chunk.text)} - {seed}
+    chunks = ctx.kb.chunks(graph.chunks_page_first(seed)[:max_chunks])
+    return pages_named_by(seed, graph, (chunk.text for chunk in chunks.values()))
 
 
 def expand(
@@ -214,7 +165,7 @@ def expand(
     for _ in range(params.hops):
         found: dict[str, Reached] = {}
         for key in frontier:
-            weights = {n: d["weight"] for n, d in graph.graph[key].items()}
+            weights = graph.neighbours(key)
             for page in named.get(key, ()):
                 weights[page] = max(weights.get(page, 0.0), 1.0)
             strongest = max(weights.values(), default=1.0)
@@ -237,7 +188,7 @@ def _evidence(graph: EntityGraph, reached: dict[str, Reached], chunk_id: int, co
     has the entity. So the page of a bridge still counts after the seed's page that mentions it is picked.
     """
     total = 0.0
-    for key, is_home in graph.chunk_entities.get(chunk_id, {}).items():
+    for key, is_home in graph.entities_of(chunk_id).items():
         weight = HOME_WEIGHT if is_home else MENTION_WEIGHT
         if key in reached and covered.get(key, 0.0) < weight:
             total += weight * reached[key].strength * graph.specificity(key)
@@ -251,7 +202,7 @@ def relation_chains(
     paths = {
         reached[key].path
         for p in passages
-        for key in graph.chunk_entities.get(p.chunk_id, {})
+        for key in graph.entities_of(p.chunk_id)
         if key in reached and len(reached[key].path) > 1
     }
     ranked = sorted(paths, key=lambda path: (-reached[path[-1]].strength, path))

@@ -19,17 +19,14 @@ the passages (written or selected), plus M generations the first time generated 
 model-rated helpfulness of each partial answer.
 """
 
-from functools import lru_cache
-
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from lab.context import LabContext
 from lab.core import Answer, Passage, Retrieval, Trace
-from lab.graph import Community, EntityExtractor, EntityGraph, open_graph
+from lab.graph import Community, EntityGraph, link_entities, write_summaries
 from lab.llm import ANSWER_STOP
 from lab.steps import read_passages
-from strategies.graph import link_entities
 
 MAP_EXAMPLE = (
     "Notes: Marie Curie, Pierre Curie, Sorbonne. Marie Curie was a Polish-born physicist who taught at the Sorbonne.\n"
@@ -64,9 +61,8 @@ class GraphGlobalRAG:
         with trace.stage("rank"):
             passages, chosen = self._rank(question, ctx, trace)
         with trace.stage("map"):
-            graph = open_graph(ctx.kb.store.path, ctx.settings.spacy_model)
             if chosen and self.params.generated_summaries:
-                chosen = graph.write_summaries(chosen, ctx.generator)
+                chosen = write_summaries(ctx.graph.path, chosen, ctx.generator)
             partial = [trace.record(ctx.generator.generate(map_prompt(question, c), stop=ANSWER_STOP)) for c in chosen]
             trace.note("partial_answers", partial)
         with trace.stage("reduce"):
@@ -76,12 +72,12 @@ class GraphGlobalRAG:
 
     def _rank(self, question: str, ctx: LabContext, trace: Trace) -> tuple[list[Passage], list[Community]]:
         """The chosen communities, best first, and the chunks that mention their members as passages."""
-        graph = open_graph(ctx.kb.store.path, ctx.settings.spacy_model)
+        graph = ctx.graph
         query_vector = ctx.embedder.embed(question)
         if not graph.communities:
             trace.note("fallback", "the graph has no communities (no entities found); dense retrieval instead")
             return ctx.kb.dense_search(query_vector, ctx.settings.top_k), []
-        linked = link_entities(question, graph, EntityExtractor.load(ctx.settings.spacy_model), min_ratio=88.0)
+        linked = link_entities(question, graph, ctx.extractor, min_ratio=88.0)
         scores = community_scores(graph, query_vector, ctx, linked, self.params.link_bonus)
         order = np.argsort(-scores, kind="stable")[: self.params.communities]
         chosen = [graph.communities[i] for i in order]
@@ -101,14 +97,9 @@ def community_scores(
     graph: EntityGraph, query_vector: np.ndarray, ctx: LabContext, linked: dict[str, float], link_bonus: float
 ) -> np.ndarray:
     """One score per community, in community id order: summary similarity plus the named-entity bonus."""
-    vectors = _summary_vectors(tuple(c.summary for c in graph.communities), ctx.embedder)
+    vectors = graph.summary_vectors(ctx.embedder.embed_many)
     bonus = np.array([link_bonus * sum(linked.get(k, 0.0) for k in c.members) for c in graph.communities])
     return vectors @ query_vector + bonus
-
-
-@lru_cache(maxsize=4)
-def _summary_vectors(summaries: tuple[str, ...], embedder) -> np.ndarray:
-    return embedder.embed_many(list(summaries))
 
 
 def map_prompt(question: str, community: Community) -> str:

@@ -15,21 +15,9 @@ embedding, one search, one generation. Left out: the paper's rewriter trained by
 from pydantic import Field
 
 from lab.context import LabContext
-from lab.core import Answer, Retrieval, Trace, examples
+from lab.core import Answer, Retrieval, Trace
+from lab.llm import REWRITE_EXAMPLES, rewrite_prompt
 from lab.steps import RerankParams, finish_retrieval, generate_answer
-
-_EXAMPLES = (
-    f"Question: {examples.BRIDGE_QUESTION}\n"
-    "Search query: Lumen 3 lamp battery maker city\n\n"
-    "Question: Which river flows through the town where the engineer Mara Holt was born?\n"
-    "Search query: Mara Holt engineer birthplace town river\n\n"
-    "Question: Do the Lumen 3 and the Lumen 5 lamps both run longer than the Lumen 1?\n"
-    "Search query: Lumen 3 Lumen 5 Lumen 1 lamp run time\n\n"
-)
-
-
-def rewrite_prompt(question: str) -> str:
-    return _EXAMPLES + f"Question: {question.strip()}\nSearch query:"
 
 
 class RewriteRetrieveRead:
@@ -49,7 +37,7 @@ class RewriteRetrieveRead:
         with trace.stage("rewrite"):
             prompt = rewrite_prompt(question)
             query = trace.record(ctx.generator.generate(prompt, max_new_tokens=self.params.query_tokens))
-            if not query or query in _EXAMPLES:
+            if not query or query in REWRITE_EXAMPLES:
                 query = ""
             trace.note("query", query or "(none usable: the question alone is searched)")
         with trace.stage("embed"):

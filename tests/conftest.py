@@ -17,6 +17,7 @@ import lab  # noqa: F401 - quiet, offline environment before model libraries loa
 from lab.context import LabContext
 from lab.core.placement import Placement, resolve_placement
 from lab.core.settings import LabSettings
+from lab.graph import EntityExtractor
 from lab.ingestion import DEMO_FILE
 from lab.kb.chunking import make_chunker
 from lab.kb.embedding import load_embedder
@@ -48,6 +49,12 @@ def placement(settings: LabSettings) -> Placement:
 @pytest.fixture(scope="session")
 def embedder(settings, placement):
     return load_embedder(settings, placement)
+
+
+@pytest.fixture(scope="session")
+def extractor(settings) -> EntityExtractor:
+    """The default spaCy pipeline, loaded once as a context loads it."""
+    return EntityExtractor.load(settings.spacy_model)
 
 
 @pytest.fixture(scope="session")
@@ -93,8 +100,8 @@ def demo_kb(settings, embedder) -> KnowledgeBase:
 
 
 @pytest.fixture(scope="session")
-def demo_ctx(settings, embedder, generator, demo_kb) -> LabContext:
-    return LabContext(settings=settings, generator=generator, embedder=embedder, kb=demo_kb)
+def demo_ctx(settings, embedder, generator, extractor, demo_kb) -> LabContext:
+    return LabContext(settings=settings, generator=generator, embedder=embedder, kb=demo_kb, extractor=extractor)
 
 
 @pytest.fixture(scope="session")
@@ -102,11 +109,13 @@ def demo_questions() -> list[dict]:
     return json.loads(DEMO_FILE.read_text())
 
 
-def make_corpus_ctx(settings, embedder, generator, tmp_path: Path, name: str, documents: dict[str, str]) -> LabContext:
+def make_corpus_ctx(
+    settings, embedder, generator, extractor, tmp_path: Path, name: str, documents: dict[str, str]
+) -> LabContext:
     """A small hand-written corpus: one .md file per title, in its own KB."""
     folder = tmp_path / name
     folder.mkdir()
     for title, text in documents.items():
         (folder / f"{title}.md").write_text(f"# {title}\n\n{text}\n")
     kb = build_kb(settings, embedder, name, [folder])
-    return LabContext(settings=settings, generator=generator, embedder=embedder, kb=kb)
+    return LabContext(settings=settings, generator=generator, embedder=embedder, kb=kb, extractor=extractor)

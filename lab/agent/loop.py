@@ -57,11 +57,12 @@ from lab.agent.records import (
     Step,
     ToolResult,
 )
-from lab.agent.tools import GraphLookup, Tool, default_tools, linked_passages, named_entities
+from lab.agent.tools import GraphLookup, Tool, default_tools, linked_passages
 from lab.agent.verification import draft, reflect, supported
 from lab.context import LabContext
 from lab.core.tracing import Trace
 from lab.graph.entity_graph import EntityGraph
+from lab.graph.linking import named_entities
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,6 @@ class Agent:
         self, run: AgentRun, tool: str, query: str, thought: str, decided_by: str = "rule", leaving: str = ""
     ) -> ToolResult:
         with run.trace.stage("act") as stage:
-            started = time.perf_counter()
             try:
                 result = self.tools[tool].run(query, self.params.passages_per_step)
             except Exception as error:  # a failing tool is something the agent observes, not a crash
@@ -166,21 +166,20 @@ class Agent:
                 result = ToolResult(kept, f"{result.observation} (leaving out {leaving})")
             run.rankings.append(result.passages)
             step = Step(len(run.steps) + 1, "act", thought, tool, query, result.observation, result.passages,
-                        decided_by, (time.perf_counter() - started) * 1000)
+                        decided_by)
             run.keep(stage, step)
         return result
 
     def _follow_links(self, run: AgentRun, question: str) -> None:
         """One step along the links of the best passages to pages not found yet."""
         with run.trace.stage("act") as stage:
-            started = time.perf_counter()
             sources = run.passages[:EVIDENCE_PASSAGES]
             found = {p.doc_title for ranking in run.rankings for p in ranking}
             result = linked_passages(self.ctx.kb, self.ctx.embedder, question, sources, found)
             run.rankings.append(result.passages)
             thought = f"Follow the links of {', '.join(dict.fromkeys(p.doc_title for p in sources))}."
             step = Step(len(run.steps) + 1, "act", thought, "links", question, result.observation, result.passages,
-                        "rule", (time.perf_counter() - started) * 1000)
+                        "rule")
             run.keep(stage, step)
 
     def _over_budget(self, run: AgentRun) -> str:

@@ -7,7 +7,6 @@ are functions of the run, the generator, the parameters and the graph they are g
 the order of steps and this module as how each next step is chosen.
 """
 
-import time
 from collections.abc import Collection
 
 import numpy as np
@@ -16,7 +15,6 @@ from lab.agent.deciding import decide
 from lab.agent.prompts import action_prompt, bridge_prompt, multi_hop_prompt
 from lab.agent.records import (
     EVIDENCE_PASSAGES,
-    MAX_NAME_WORDS,
     MIN_EVIDENCE_WORDS,
     YES_NO,
     AgentParams,
@@ -25,11 +23,11 @@ from lab.agent.records import (
     Step,
     SubQuestion,
 )
-from lab.agent.tools import named_entities
 from lab.core.text import sentence_spans
 from lab.core.tracing import Trace
 from lab.graph.entities import entity_key
 from lab.graph.entity_graph import EntityGraph
+from lab.graph.linking import TEXT_NAME_WORDS, named_entities
 from lab.kb.embedding import Embedder
 from lab.llm.backend import Generator
 
@@ -47,7 +45,6 @@ def plan(
     if not params.plan or not named:
         return [final]
     with run.trace.stage("plan") as stage:
-        started = time.perf_counter()
         choice = decide(generator, params.decision_margin, multi_hop_prompt(question), YES_NO, fallback=" yes",
                         trace=run.trace)
         subs = [final]
@@ -57,8 +54,7 @@ def plan(
                     for n in names]
             subs.append(SubQuestion(question, question, "With what the sub-questions found, answer the question."))
         step = Step(len(run.steps) + 1, "plan", "Are follow-up questions needed? Split by the entities named.",
-                    observation=" | ".join(sub.text for sub in subs), decided_by=choice.by,
-                    ms=(time.perf_counter() - started) * 1000)
+                    observation=" | ".join(sub.text for sub in subs), decided_by=choice.by)
         run.keep(stage, step)
     return subs
 
@@ -83,7 +79,7 @@ def choose_tool(
 
 def fallback_tool(query: str, tools: Collection[str], graph: EntityGraph | None, tried: str = "") -> str:
     """The graph when the input is an entity's name, dense search for a sentence, then any other tool."""
-    is_a_name = graph is not None and len(query.split()) <= MAX_NAME_WORDS and named_entities(query, graph)
+    is_a_name = graph is not None and len(query.split()) <= TEXT_NAME_WORDS and named_entities(query, graph)
     preferred = ["graph", "search", "keyword"] if is_a_name else ["search", "keyword", "graph"]
     order = [name for name in preferred if name in tools] + [n for n in tools if n not in preferred]
     return next((name for name in order if name != tried), order[0])
@@ -148,12 +144,11 @@ def choose_bridge(
     evidence = run.passages[:EVIDENCE_PASSAGES]
     prompt = bridge_prompt(evidence, question)
     with run.trace.stage("reflect") as stage:
-        started = time.perf_counter()
         choice = decide(generator, params.decision_margin, prompt, [f" {c}" for c in candidates],
                         fallback=f" {candidates[0]}", trace=run.trace)
         step = Step(len(run.steps) + 1, "reflect", "Which entity of the passages leads on?",
                     observation=f"follow {choice.choice.strip()} (of {', '.join(candidates)})",
-                    decided_by=choice.by, ms=(time.perf_counter() - started) * 1000)
+                    decided_by=choice.by)
         run.keep(stage, step)
     run.bridges.append(choice.choice.strip())
     return choice.choice.strip()
@@ -176,27 +171,26 @@ def bridge_candidates(run: AgentRun, question: str, graph: EntityGraph | None, l
     strength: dict[str, float] = {}
     linked: set[str] = set()
     for rank, passage in enumerate(run.passages, start=1):
-        entities = graph.chunk_entities.get(passage.chunk_id, {})
+        entities = graph.entities_of(passage.chunk_id)
         spelled = graph.pages_named_in(passage.text)
         on_a_followed_page = any(entities.get(key) for key in followed)
         for key in set(entities) | spelled:
-            node = graph.graph.nodes.get(key)
-            if node is None or not node["home_chunks"] or entities.get(key) or key in followed or f" {key} " in asked:
+            if not graph.has_page(key) or entities.get(key) or key in followed or f" {key} " in asked:
                 continue
             strength[key] = strength.get(key, 0.0) + graph.specificity(key) / rank
             if on_a_followed_page:
                 linked.add(key)
     for source in followed:
-        links = graph.graph[source]
-        strongest = max((d["weight"] for d in links.values()), default=1.0)
+        links = graph.neighbours(source)
+        strongest = max(links.values(), default=1.0)
         for key in strength:
             if key in links:
-                strength[key] += links[key]["weight"] / strongest
+                strength[key] += links[key] / strongest
                 linked.add(key)
     if followed:
         strength = {key: value for key, value in strength.items() if key in linked}
     else:
-        near = {key for p in run.passages[:2] for key in graph.chunk_entities.get(p.chunk_id, {})}
+        near = {key for p in run.passages[:2] for key in graph.entities_of(p.chunk_id)}
         strength = {key: value for key, value in strength.items() if key in near}
     ranked = sorted(strength, key=lambda k: (-strength[k], k))[:limit]
     return [graph.name(key) for key in ranked]

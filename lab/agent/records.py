@@ -11,12 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lab.core.contracts import Passage
 from lab.core.tracing import Stage, Trace
+from lab.graph.linking import COMMON_SHARE
 
 NOT_FOUND = "not found in the corpus"
 FINISH = "finish"
 YES_NO = (" yes", " no")
 EVIDENCE_PASSAGES = 3
-MAX_NAME_WORDS = 6
 MIN_EVIDENCE_WORDS = 5
 
 
@@ -38,7 +38,7 @@ class AgentParams(BaseModel):
     )
     plan: bool = Field(True, description="Split the question into sub-questions, one per entity it names.")
     common_share: float = Field(
-        0.05, ge=0.0, le=1.0,
+        COMMON_SHARE, ge=0.0, le=1.0,
         description="An entity without a page of its own that more than this share of chunks mention gets no sub-question.",
     )
     hybrid_search: bool = Field(
@@ -76,7 +76,6 @@ class Step:
     observation: str = ""
     passages: tuple[Passage, ...] = ()
     decided_by: str = ""
-    ms: float = 0.0
 
     def to_detail(self) -> dict:
         return {

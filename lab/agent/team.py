@@ -24,19 +24,19 @@ Researchers run one after another on the one generator; the trace's lanes show i
 """
 
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lab.agent.planning import choose_bridge, choose_tool
 from lab.agent.records import AgentParams, AgentRun, Step, SubQuestion, ToolResult
-from lab.agent.tools import GraphLookup, Tool, default_tools, named_entities
+from lab.agent.tools import GraphLookup, Tool, default_tools
 from lab.agent.verification import reflect
 from lab.context import LabContext
 from lab.core.contracts import Passage
 from lab.core.tracing import Trace
 from lab.graph.entities import entity_key
 from lab.graph.entity_graph import EntityGraph
+from lab.graph.linking import named_entities
 from lab.llm.prompts import ANSWER_STOP, answer_prompt
 from lab.steps.reading import read_passages
 
@@ -121,14 +121,13 @@ def act(researcher: Researcher, query: str, thought: str, k: int) -> ToolResult:
     """One call of the researcher's tool; a tool that raises leaves an observation, not a crash."""
     run, trace = researcher.run, researcher.run.trace
     with trace.lane(researcher.name, "act"), trace.stage("act") as stage:
-        started = time.perf_counter()
         try:
             result = researcher.tool.run(query, k)
         except Exception as error:  # a failing tool is what this researcher observed; the team goes on
             result = ToolResult((), f"search failed: {type(error).__name__}: {error}")
         run.rankings.append(result.passages)
         run.keep(stage, Step(len(run.steps) + 1, "act", thought, researcher.tool.name, query, result.observation,
-                             result.passages, "manager", (time.perf_counter() - started) * 1000))
+                             result.passages, "manager"))
     return result
 
 
@@ -136,12 +135,11 @@ def propose(researcher: Researcher, ctx: LabContext, answer_tokens: int) -> str:
     """The researcher's answer from its own evidence, read as every strategy reads; empty when it found none."""
     run, trace = researcher.run, researcher.run.trace
     with trace.lane(researcher.name, "propose"), trace.stage("propose") as stage:
-        started = time.perf_counter()
         evidence = researcher.evidence
         text = read_passages(run.question, evidence, ctx, trace, max_new_tokens=answer_tokens) if evidence else ""
         observation = text if evidence else "found nothing; abstains"
         run.keep(stage, Step(len(run.steps) + 1, "propose", "Answer from my evidence.", observation=observation,
-                             passages=evidence, ms=(time.perf_counter() - started) * 1000))
+                             passages=evidence))
     researcher.proposal = text
     return text
 

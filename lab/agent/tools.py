@@ -1,26 +1,23 @@
 """The agent's retrieval actions: dense search, keyword search and a lookup in the entity graph.
 
-A tool is what the loop can choose by name and run on an input text; how each one finds passages, and
-which entities a text names (which the planning and the bridge choice use as well), is kept here, apart
-from the loop that decides when to call them.
+A tool is what the loop can choose by name and run on an input text; how each one finds passages is kept
+here, apart from the loop that decides when to call them. Which entities a text names is the graph room's
+(`lab.graph.linking`), shared with Graph RAG.
 """
 
-import re
 from collections.abc import Collection, Sequence
 from typing import Protocol
 
-from lab.agent.records import MAX_NAME_WORDS, ToolResult
+from lab.agent.records import ToolResult
 from lab.context import LabContext
 from lab.core.contracts import Passage
-from lab.graph.entities import entity_key
-from lab.graph.entity_graph import EntityGraph, open_graph
+from lab.graph.entity_graph import EntityGraph
+from lab.graph.linking import named_entities, pages_named_by
 from lab.kb.embedding import Embedder
 from lab.kb.knowledge_base import KnowledgeBase
 from lab.steps.fusion import reciprocal_rank_fusion
 
 FUSION_DEPTH = 20
-_WORD = re.compile(r"[^\W_]+")
-_POSSESSIVE = re.compile(r"['’]s\b")
 
 
 class Tool(Protocol):
@@ -79,18 +76,18 @@ class GraphLookup:
         scored: dict[int, float] = {}
         links = []
         for key in keys:
-            node = self.graph.graph.nodes[key]
-            for chunk_id in node["home_chunks"]:
+            for chunk_id in self.graph.pages_of(key):
                 scored[chunk_id] = max(scored.get(chunk_id, 0.0), 3.0)
-            strongest = max((d["weight"] for d in self.graph.graph[key].values()), default=1.0)
-            strengths = {n: d["weight"] / strongest * self.graph.specificity(n) for n, d in self.graph.graph[key].items()}
+            links = self.graph.neighbours(key)
+            strongest = max(links.values(), default=1.0)
+            strengths = {n: weight / strongest * self.graph.specificity(n) for n, weight in links.items()}
             for page in pages_named_on(key, self.graph, self.kb):
                 strengths[page] = max(strengths.get(page, 0.0), self.graph.specificity(page))
             neighbours: dict[int, float] = {}
             for neighbour, strength in strengths.items():
-                for chunk_id in self.graph.graph.nodes[neighbour]["home_chunks"]:
+                for chunk_id in self.graph.pages_of(neighbour):
                     neighbours[chunk_id] = max(neighbours.get(chunk_id, 0.0), 1.0 + strength)
-            for chunk_id in node["chunks"] - node["home_chunks"]:
+            for chunk_id in self.graph.chunks_mentioning(key) - self.graph.pages_of(key):
                 neighbours.setdefault(chunk_id, 0.5)
             similarity = self.kb.similarities(vector, neighbours)
             for chunk_id, strength in neighbours.items():
@@ -126,47 +123,16 @@ def linked_passages(
 def default_tools(ctx: LabContext, hybrid_search: bool = False) -> list[Tool]:
     """Dense (or hybrid) search, keyword search and, when the knowledge base has an entity graph, the graph lookup."""
     tools: list[Tool] = [DenseSearch(ctx.kb, ctx.embedder, hybrid_search), KeywordSearch(ctx.kb)]
-    graph = open_graph(ctx.kb.store.path, ctx.settings.spacy_model)
+    graph = ctx.graph
     if not graph.is_empty:
         tools.insert(0, GraphLookup(graph, ctx.kb, ctx.embedder))
     return tools
 
 
-def named_entities(text: str, graph: EntityGraph) -> list[str]:
-    """Graph entities the text spells out as whole names, longest first, none inside another.
-
-    A name must not run on into a capitalized word ("South" in "South Korean" names nothing); the text's
-    first word may be a capitalized question word. A short text with no exact name may be a misspelt one.
-    """
-    text = _POSSESSIVE.sub("", text)
-    matches = list(_WORD.finditer(text))
-    words = [m.group() for m in matches]
-    capital = [w[0].isupper() or w[0].isdigit() for w in words]
-    joined = [i > 0 and text[matches[i - 1].end() : matches[i].start()].strip() == "" for i in range(len(words))]
-    spans = []
-    for start in range(len(words)):
-        if not capital[start] or (start > 1 and capital[start - 1] and joined[start]):
-            continue
-        for end in range(start + 1, min(start + MAX_NAME_WORDS, len(words)) + 1):
-            key = entity_key(" ".join(words[start:end]))
-            if key in graph.graph and (end == len(words) or not (capital[end] and joined[end])):
-                spans.append((start, end, key))
-    spans.sort(key=lambda span: (span[0] - span[1], span[0]))
-    taken: set[int] = set()
-    keys: list[str] = []
-    for start, end, key in spans:
-        if taken.isdisjoint(range(start, end)) and key not in keys:
-            keys.append(key)
-            taken.update(range(start, end))
-    if not keys and len(words) <= MAX_NAME_WORDS:
-        keys = [key for key, _ in graph.find(text)[:1]]
-    return keys
-
-
 def pages_named_on(key: str, graph: EntityGraph, kb: KnowledgeBase) -> set[str]:
     """Entities with a page of their own that the entity's own page spells out, NER or not."""
-    texts = kb.store.chunks(sorted(graph.graph.nodes[key]["home_chunks"]))
-    return {page for chunk in texts.values() for page in graph.pages_named_in(chunk.text)} - {key}
+    chunks = kb.chunks(sorted(graph.pages_of(key)))
+    return pages_named_by(key, graph, (chunk.text for chunk in chunks.values()))
 
 
 def _found(passages: Sequence[Passage]) -> str:

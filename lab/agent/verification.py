@@ -6,7 +6,6 @@ passages and checks it against them (with the answer spelled out in a passage as
 functions of the run, the generator and the parameters they are given, apart from the loop that calls them.
 """
 
-import time
 from collections.abc import Sequence
 
 from lab.agent.deciding import decide
@@ -31,7 +30,6 @@ from lab.steps.reading import read_passages
 def reflect(run: AgentRun, question: str, generator: Generator, params: AgentParams, graph: EntityGraph | None) -> bool:
     """Whether the evidence found so far answers the question; recorded as a reflect step."""
     with run.trace.stage("reflect") as stage:
-        started = time.perf_counter()
         evidence = run.passages[:EVIDENCE_PASSAGES]
         if not evidence:
             choice = Decision(" no", "rule: nothing retrieved yet")
@@ -42,8 +40,7 @@ def reflect(run: AgentRun, question: str, generator: Generator, params: AgentPar
         enough = choice.choice == " yes"
         verdict = "the evidence suffices" if enough else "the evidence does not suffice yet"
         step = Step(len(run.steps) + 1, "reflect", "Does the evidence answer the question?",
-                    FINISH if enough else "", observation=verdict, decided_by=choice.by,
-                    ms=(time.perf_counter() - started) * 1000)
+                    FINISH if enough else "", observation=verdict, decided_by=choice.by)
         run.keep(stage, step)
     return enough
 
@@ -55,7 +52,7 @@ def covers_the_question(run: AgentRun, graph: EntityGraph | None) -> bool:
     if not run.named or graph is None:
         return bool(found)
     found_ids = {p.chunk_id for p in found}
-    pages = [graph.graph.nodes[key]["home_chunks"] for key in run.named]
+    pages = [graph.pages_of(key) for key in run.named]
     covered = all(home & found_ids for home in pages if home)
     return covered and (len(run.named) >= 2 or bool(run.bridges))
 
@@ -63,11 +60,9 @@ def covers_the_question(run: AgentRun, graph: EntityGraph | None) -> bool:
 def draft(run: AgentRun, ctx: LabContext, params: AgentParams) -> str:
     """An answer from the best passages, within what is left of the token budget; recorded as an answer step."""
     with run.trace.stage("generate") as stage:
-        started = time.perf_counter()
         tokens = min(params.answer_tokens, params.max_generated_tokens - run.generated_tokens)
         text = read_passages(run.question, run.passages, ctx, run.trace, max_new_tokens=max(tokens, 1))
-        step = Step(len(run.steps) + 1, "answer", "Answer from the best passages.", observation=text,
-                    ms=(time.perf_counter() - started) * 1000)
+        step = Step(len(run.steps) + 1, "answer", "Answer from the best passages.", observation=text)
         run.keep(stage, step)
     return text
 
@@ -75,7 +70,6 @@ def draft(run: AgentRun, ctx: LabContext, params: AgentParams) -> str:
 def supported(run: AgentRun, text: str, generator: Generator, params: AgentParams) -> bool:
     """Whether the best passages support the answer; recorded as a verify step."""
     with run.trace.stage("verify") as stage:
-        started = time.perf_counter()
         evidence = run.passages[:EVIDENCE_PASSAGES]
         lexical = " yes" if _spelled_in(text, evidence) else " no"
         choice = (
@@ -86,7 +80,7 @@ def supported(run: AgentRun, text: str, generator: Generator, params: AgentParam
         is_supported = choice.choice == " yes"
         verdict = "supported by the passages" if is_supported else "not supported by the passages"
         step = Step(len(run.steps) + 1, "verify", f"Is {text!r} supported by a passage?", observation=verdict,
-                    decided_by=choice.by, ms=(time.perf_counter() - started) * 1000)
+                    decided_by=choice.by)
         run.keep(stage, step)
     return is_supported
 

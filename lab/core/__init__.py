@@ -4,6 +4,7 @@ Every room imports from here; nothing here imports from a room above.
 """
 
 from lab.core.contracts import Answer, Passage, Retrieval
+from lab.core.locks import exclusive
 from lab.core.parameters import build_params, describe_strategy
 from lab.core.placement import ModelLoadError, Placement, resolve_placement
 from lab.core.settings import EMBEDDED_EMBEDDER, EMBEDDED_GENERATOR, LabSettings, save_settings
@@ -14,4 +15,5 @@ __all__ = [
     "Answer", "Passage", "Retrieval", "build_params", "describe_strategy", "ModelLoadError", "Placement",
     "resolve_placement", "EMBEDDED_EMBEDDER", "EMBEDDED_GENERATOR", "LabSettings", "save_settings",
     "DEFAULT_ANSWER_TEMPLATE", "DEFAULT_CLOSED_BOOK_TEMPLATE", "Generation", "LLMCall", "Scores", "ScoringCall", "Stage", "Trace",
+    "exclusive",
 ]

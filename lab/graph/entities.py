@@ -20,7 +20,6 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
 
 from rapidfuzz import fuzz
 
@@ -111,7 +110,17 @@ class EntityExtractor:
 
     @classmethod
     def load(cls, model_name: str) -> "EntityExtractor":
-        return cls(_load_pipeline(model_name))
+        """Load the spaCy pipeline; a context loads it once (`lab.context`) and passes it down, as it does the
+        generator and the embedder."""
+        import spacy
+
+        try:
+            return cls(spacy.load(model_name))
+        except OSError as error:
+            raise OSError(
+                f"spaCy pipeline {model_name!r} is not installed ({error}); install it with pip "
+                "or set RAGLAB_SPACY_MODEL to an installed pipeline."
+            ) from None
 
     def extract(
         self, chunks: Sequence[ChunkText], on_progress: Callable[[float, str], None] | None = None, batch_size: int = 64
@@ -134,22 +143,6 @@ class EntityExtractor:
                 facts[p] = _chunk_facts(chunks[p], parsed[p], spans[p], aliases, title_key)
         return [f for f in facts if f is not None]
 
-    def names_in(self, text: str) -> list[str]:
-        """The named entities spaCy finds in a short text such as a question."""
-        return [s.name for s in _entity_spans(self.nlp(text))]
-
-
-@cache
-def _load_pipeline(model_name: str):
-    import spacy
-
-    try:
-        return spacy.load(model_name)
-    except OSError as error:
-        raise OSError(
-            f"spaCy pipeline {model_name!r} is not installed ({error}); install it with pip "
-            "or set RAGLAB_SPACY_MODEL to an installed pipeline."
-        ) from None
 
 
 def _entity_spans(doc) -> list[_Span]:

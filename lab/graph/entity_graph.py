@@ -1,64 +1,48 @@
 """The entity graph of a knowledge base, as networkx: entities, their links, communities and an export.
 
-Nodes are entities (`lab.entities`), each with the chunks that mention it and the chunks it is the
-title of (its "home"). An edge's weight counts the sentences two entities share, the chunks where one is
+Nodes are entities (`lab.graph.entities`), each with the chunks that mention it and the chunks it is the
+title of (its "page"). An edge's weight counts the sentences two entities share, the chunks where one is
 the title and the other is mentioned, and the relations between them; its `relations` keep the verbs.
-The view is summed from the tables in `lab.graph_store` and cached per knowledge-base state.
-
-Communities are Louvain's (Blondel et al., 2008; networkx, fixed seed, so they are reproducible), each
-with an extractive summary: its central entities and, from the chunks that mention most of its members,
-the sentence naming most of them. A generator-written summary can replace it (`write_summaries`); it is
-kept in the KB file and reused while the community's members are unchanged, as GraphRAG (Edge et al.,
-2024) caches its community reports. Left out: hierarchical communities, and re-clustering only the part
-of the graph that changed (Louvain on a few thousand nodes takes well under a second).
+The view is summed from the tables in `lab.graph.graph_store` and cached per knowledge-base state
+(`GraphCache`); communities and their summaries are `lab.graph.communities`.
 """
 
-import hashlib
 import logging
+import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from collections.abc import Callable, Mapping, Sequence, Set
+from functools import cached_property
 from math import log as ln
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 from rapidfuzz import fuzz, process
 
-from lab.core import examples
-from lab.core.text import sentence_spans
+from lab.graph.communities import Community, find_communities
 from lab.graph.entities import EntityExtractor, abbreviates, capitalized_names, corpus_aliases, entity_key
 from lab.graph.graph_store import GraphStore, unread_chunk_count, update_graph
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[float, str], None]
-COMMUNITY_SEED = 42
-SUMMARY_SENTENCES = 3
-
-
-@dataclass(frozen=True)
-class Community:
-    id: int
-    members: tuple[str, ...]
-    summary: str
-    chunk_ids: tuple[int, ...]
-    written_by: str
-
-    @property
-    def signature(self) -> str:
-        return hashlib.sha256("\0".join(sorted(self.members)).encode()).hexdigest()[:16]
+EmbedMany = Callable[[list[str]], np.ndarray]
 
 
 class EntityGraph:
-    """An immutable view of one knowledge base's graph; reload it (`open_graph`) after an ingest."""
+    """An immutable view of one knowledge base's graph; a `GraphCache` reads it anew after an ingest.
+
+    Callers ask it for entities, pages, mentions and weighted neighbours; the networkx graph and its node
+    fields stay inside this room, so how the graph is stored can change without touching a strategy.
+    """
 
     def __init__(self, path: Path, graph: nx.Graph, chunk_entities: dict[int, dict[str, bool]], fingerprint: str):
         self.path = path
-        self.graph = graph
-        self.chunk_entities = chunk_entities
+        self._graph = graph
+        self._chunk_entities = chunk_entities
         self.fingerprint = fingerprint
+        self._summary_vectors: dict[tuple, np.ndarray] = {}
 
     @classmethod
     def load(cls, path: Path) -> "EntityGraph":
@@ -87,61 +71,97 @@ class EntityGraph:
 
     @property
     def is_empty(self) -> bool:
-        return self.graph.number_of_nodes() == 0
+        return self._graph.number_of_nodes() == 0
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._graph
 
     def name(self, key: str) -> str:
-        return self.graph.nodes[key]["name"]
+        return self._graph.nodes[key]["name"]
+
+    def label(self, key: str) -> str:
+        """The spaCy label the entity was read with (PERSON, ORG, ...), or TITLE for a page title."""
+        return self._graph.nodes[key]["label"]
+
+    def chunks_mentioning(self, key: str) -> Set[int]:
+        """Every chunk that mentions the entity, its own pages included."""
+        return self._graph.nodes[key]["chunks"]
+
+    def pages_of(self, key: str) -> Set[int]:
+        """The chunks of the entity's own page (the document titled by it); none for an unknown key."""
+        return self._graph.nodes[key]["home_chunks"] if key in self._graph else frozenset()
+
+    def has_page(self, key: str) -> bool:
+        return bool(self.pages_of(key))
+
+    def chunks_page_first(self, key: str) -> list[int]:
+        """The chunks about the entity: its own page's chunks, then the others that mention it, each in id order."""
+        pages = self.pages_of(key)
+        return sorted(pages) + sorted(self.chunks_mentioning(key) - pages)
+
+    def entities_of(self, chunk_id: int) -> Mapping[str, bool]:
+        """The entities a chunk mentions, each with whether the chunk is on that entity's own page."""
+        return self._chunk_entities.get(chunk_id, {})
+
+    def neighbours(self, key: str) -> dict[str, float]:
+        """Linked entities and the weight of each link, in the graph's order."""
+        return {neighbour: data["weight"] for neighbour, data in self._graph[key].items()}
+
+    @property
+    def chunk_count(self) -> int:
+        """The chunks in which any entity was found."""
+        return len(self._chunk_entities)
 
     def specificity(self, key: str) -> float:
         """1 for an entity one chunk mentions, falling towards 0 for one every chunk mentions (an idf)."""
-        n_chunks = max(len(self.chunk_entities), 1)
-        mentioned_in = max(len(self.graph.nodes[key]["chunks"]), 1)
+        n_chunks = max(len(self._chunk_entities), 1)
+        mentioned_in = max(len(self._graph.nodes[key]["chunks"]), 1)
         return ln(1 + n_chunks / mentioned_in) / ln(1 + n_chunks)
 
     def is_common(self, key: str, share: float) -> bool:
         """Mentioned in more than `share` of the chunks and without a page of its own: a name the whole corpus
         shares (a product's name in its own docs, a country in a history), which narrows no search."""
-        node = self.graph.nodes[key]
-        return not node["home_chunks"] and len(node["chunks"]) > share * max(len(self.chunk_entities), 1)
+        node = self._graph.nodes[key]
+        return not node["home_chunks"] and len(node["chunks"]) > share * max(len(self._chunk_entities), 1)
 
     def find(self, name: str, min_ratio: float = 88.0) -> list[tuple[str, float]]:
         """Entities a name may stand for, with a confidence in [0, 1]: exact, near spelling, or abbreviation."""
         key = entity_key(name)
         if not key:
             return []
-        if key in self.graph:
+        if key in self._graph:
             return [(key, 1.0)]
         near = process.extract(key, self._keys, scorer=fuzz.ratio, score_cutoff=min_ratio, limit=3)
         if near:
             return [(match, score / 100) for match, score, _ in near]
         longer = [k for k in self._keys if abbreviates(key, k)]
-        longer.sort(key=lambda k: -len(self.graph.nodes[k]["chunks"]))
+        longer.sort(key=lambda k: -len(self._graph.nodes[k]["chunks"]))
         return [(k, 0.8) for k in longer[:3]]
 
     @cached_property
     def _keys(self) -> list[str]:
-        return list(self.graph.nodes)
+        return list(self._graph.nodes)
 
     @cached_property
     def _pages(self) -> set[str]:
-        return {k for k, home in self.graph.nodes(data="home_chunks") if home}
+        return {k for k, home in self._graph.nodes(data="home_chunks") if home}
 
     def pages_named_in(self, text: str) -> set[str]:
         """Entities with a page of their own whose name the text spells out, NER or not ("WINNER")."""
         return {key for key in capitalized_names(text) if key in self._pages}
 
     def weighted_degree(self, key: str) -> float:
-        return float(self.graph.degree(key, weight="weight"))
+        return float(self._graph.degree(key, weight="weight"))
 
     def top_entities(self, n: int = 10) -> list[tuple[str, float]]:
-        ranked = sorted(self.graph.nodes, key=lambda k: (-self.weighted_degree(k), k))
+        ranked = sorted(self._graph.nodes, key=lambda k: (-self.weighted_degree(k), k))
         return [(k, self.weighted_degree(k)) for k in ranked[:n]]
 
     def edge_label(self, a: str, b: str) -> str:
         """How `a` relates to `b` in words: a relation verb read in that direction, if any; "names" without an edge."""
-        if not self.graph.has_edge(a, b):
+        if not self._graph.has_edge(a, b):
             return "names"
-        relations = self.graph.edges[a, b]["relations"]
+        relations = self._graph.edges[a, b]["relations"]
         verbs = Counter(verb for subject, verb, _, _ in relations if subject == a)
         if verbs:
             return verbs.most_common(1)[0][0]
@@ -160,83 +180,39 @@ class EntityGraph:
     @cached_property
     def communities(self) -> list[Community]:
         """Louvain communities, largest first, each with its cached or extractive summary."""
-        if self.is_empty:
-            return []
-        groups = nx.community.louvain_communities(self.graph, weight="weight", seed=COMMUNITY_SEED)
-        groups = sorted(groups, key=lambda g: (-len(g), min(g)))
-        with GraphStore(self.path) as store:
-            written = store.summaries()
-            texts = store.chunk_texts({c for g in groups for k in g for c in self.graph.nodes[k]["chunks"]})
-        communities = []
-        for position, group in enumerate(groups):
-            members = tuple(sorted(group, key=lambda k: (-self.weighted_degree(k), k)))
-            summary, chunk_ids = self._extractive_summary(members, texts)
-            community = Community(position, members, summary, chunk_ids, "extractive")
-            if community.signature in written:
-                text, written_by = written[community.signature]
-                community = Community(position, members, text, chunk_ids, written_by)
-            communities.append(community)
-        return communities
+        return find_communities(self._graph, self.path, self.name, self.weighted_degree)
 
     def chunks_of(self, community: Community) -> set[int]:
         """Every chunk that mentions a member: the part of the corpus the community stands for."""
-        return {chunk_id for key in community.members for chunk_id in self.graph.nodes[key]["chunks"]}
+        return {chunk_id for key in community.members for chunk_id in self.chunks_mentioning(key)}
 
-    def _extractive_summary(
-        self, members: tuple[str, ...], texts: dict[int, tuple[str, str]]
-    ) -> tuple[str, tuple[int, ...]]:
-        coverage: Counter[int] = Counter()
-        for key in members:
-            coverage.update(self.graph.nodes[key]["chunks"])
-        ranked = sorted(coverage.items(), key=lambda item: (-item[1], item[0]))
-        chunk_ids = tuple(c for c, _ in ranked[:SUMMARY_SENTENCES])
-        sentences = []
-        for chunk_id in chunk_ids:
-            _, text = texts.get(chunk_id, ("", ""))
-            candidates = [text[s.start : s.end] for s in sentence_spans(text)] or [text]
-            best = max(candidates, key=lambda sentence: _members_named(sentence, members))
-            sentences.append(" ".join(best.split()))
-        head = ", ".join(self.name(k) for k in members[:8])
-        return f"{head}. " + " ".join(sentences), chunk_ids
-
-    def write_summaries(self, communities: Iterable[Community], generator) -> list[Community]:
-        """Have the generator summarize the given communities; keep each in the KB file for reuse."""
-        rewritten = []
-        with GraphStore(self.path) as store:
-            for community in communities:
-                if community.written_by == generator.model_id:
-                    rewritten.append(community)
-                    continue
-                prompt = (
-                    f"Notes: {examples.SUMMARY_NOTES}\nOne-sentence summary: {examples.SUMMARY}\n\n"
-                    f"Notes: {community.summary[:1500]}\nOne-sentence summary:"
-                )
-                text = generator.generate(prompt, stop=("\n",)).text or community.summary
-                store.keep_summary(community.signature, text, generator.model_id)
-                rewritten.append(
-                    Community(community.id, community.members, text, community.chunk_ids, generator.model_id)
-                )
-        return rewritten
+    def summary_vectors(self, embed_many: EmbedMany) -> np.ndarray:
+        """The communities' summaries embedded, one row per community; embedded once per graph and embedder."""
+        summaries = tuple(c.summary for c in self.communities)
+        key = (summaries, embed_many)
+        if key not in self._summary_vectors:
+            self._summary_vectors[key] = embed_many(list(summaries))
+        return self._summary_vectors[key]
 
     def community_of(self, key: str) -> Community | None:
         return next((c for c in self.communities if key in c.members), None)
 
     def stats(self, top: int = 10) -> dict[str, Any]:
         return {
-            "nodes": self.graph.number_of_nodes(),
-            "edges": self.graph.number_of_edges(),
-            "relations": sum(len(d["relations"]) for _, _, d in self.graph.edges(data=True)),
+            "nodes": self._graph.number_of_nodes(),
+            "edges": self._graph.number_of_edges(),
+            "relations": sum(len(d["relations"]) for _, _, d in self._graph.edges(data=True)),
             "communities": len(self.communities),
-            "chunks": len(self.chunk_entities),
+            "chunks": self.chunk_count,
             "top_entities": [
-                {"key": k, "name": self.name(k), "label": self.graph.nodes[k]["label"], "weighted_degree": w}
+                {"key": k, "name": self.name(k), "label": self.label(k), "weighted_degree": w}
                 for k, w in self.top_entities(top)
             ],
         }
 
     def neighbourhood(self, key: str, limit: int = 20) -> list[dict[str, Any]]:
         """The entity's neighbours, strongest link first, with the link in words."""
-        neighbours = sorted(self.graph[key].items(), key=lambda item: (-item[1]["weight"], item[0]))[:limit]
+        neighbours = sorted(self._graph[key].items(), key=lambda item: (-item[1]["weight"], item[0]))[:limit]
         return [
             {"key": n, "name": self.name(n), "weight": d["weight"], "link": self.chain([key, n])}
             for n, d in neighbours
@@ -248,10 +224,10 @@ class EntityGraph:
         if around:
             nodes: set[str] = set()
             for key in keys:
-                nodes |= set(nx.ego_graph(self.graph, key, radius=hops))
-            graph = self.graph.subgraph(nodes)
+                nodes |= set(nx.ego_graph(self._graph, key, radius=hops))
+            graph = self._graph.subgraph(nodes)
         else:
-            graph = self.graph
+            graph = self._graph
         community_of = {k: c.id for c in self.communities for k in c.members}
         plain = nx.Graph()
         for key, data in graph.nodes(data=True):
@@ -282,25 +258,34 @@ def _add_link(graph: nx.Graph, a: str, b: str, weight: float, relation: tuple | 
         edge["relations"].append(relation)
 
 
-def _members_named(sentence: str, members: Sequence[str]) -> int:
-    words = f" {entity_key(sentence)} "
-    return sum(f" {key} " in words for key in members)
+class GraphCache:
+    """The entity graphs of knowledge bases, each read once per state of its KB file.
 
+    A context holds one (`lab.context`), so a graph is read once and shared by every strategy, and read
+    again only after an ingest changed the KB (its fingerprint). Chunks ingested without the graph are
+    read first with the context's spaCy pipeline. Keeps the last few graphs, as the web lab switches KBs.
+    """
 
-def open_graph(kb_path: Path, spacy_model: str, on_progress: ProgressCallback | None = None) -> EntityGraph:
-    """The graph of the KB file at `kb_path`, reading first any chunks ingested without it (with progress)."""
-    missing = unread_chunk_count(kb_path)
-    if missing:
-        log.warning("Reading entities from %d chunks not yet in the graph of %s (once)", missing, kb_path.parent.name)
-        update_graph(kb_path, EntityExtractor.load(spacy_model), on_progress or _log_progress)
-    with GraphStore(kb_path) as store:
-        fingerprint = store.fingerprint()
-    return _load_cached(kb_path, fingerprint)
+    def __init__(self, extractor: EntityExtractor, keep: int = 4):
+        self.extractor = extractor
+        self._keep = keep
+        self._graphs: dict[tuple[Path, str], EntityGraph] = {}
+        self._lock = threading.Lock()
 
-
-@lru_cache(maxsize=4)
-def _load_cached(kb_path: Path, fingerprint: str) -> EntityGraph:
-    return EntityGraph.load(kb_path)
+    def graph(self, kb_path: Path, on_progress: ProgressCallback | None = None) -> EntityGraph:
+        """The graph of the KB file at `kb_path`, reading first any chunks ingested without it (with progress)."""
+        with self._lock:
+            missing = unread_chunk_count(kb_path)
+            if missing:
+                log.warning("Reading entities from %d chunks not yet in the graph of %s (once)", missing, kb_path.parent.name)
+                update_graph(kb_path, self.extractor, on_progress or _log_progress)
+            with GraphStore(kb_path) as store:
+                key = (kb_path, store.fingerprint())
+            if key not in self._graphs:
+                if len(self._graphs) >= self._keep:
+                    del self._graphs[next(iter(self._graphs))]
+                self._graphs[key] = EntityGraph.load(kb_path)
+            return self._graphs[key]
 
 
 def _log_progress(fraction: float, message: str) -> None:

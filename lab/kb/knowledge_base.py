@@ -17,7 +17,7 @@ import numpy as np
 
 from lab.core.contracts import Passage
 from lab.core.locks import exclusive
-from lab.kb.chunk_store import ChunkStore, NewChunk
+from lab.kb.chunk_store import ChunkStore, NewChunk, StoredChunk
 from lab.kb.chunking import Chunker, TokenCounter
 from lab.kb.dense_index import DenseIndex, IndexPlan
 from lab.kb.embedding import Embedder
@@ -288,6 +288,15 @@ class KnowledgeBase:
             if chunk_ids:
                 groups.append(chunk_ids)
         return groups
+
+    @property
+    def database_path(self) -> Path:
+        """The KB's SQLite file, whose tables the entity graph shares."""
+        return self.store.path
+
+    def chunks(self, chunk_ids: Iterable[int]) -> dict[int, StoredChunk]:
+        """Stored chunks by id, with their document and text, for callers that need more than a passage."""
+        return self.store.chunks(chunk_ids)
 
     def passages(self, scored: list[tuple[int, float]]) -> list[Passage]:
         """Chunk ids with scores, in the given order, as passages."""

@@ -9,15 +9,16 @@ from lab.llm.kv_experiments import KVRow, cache_modes, cache_on_off, memory_by_c
 from lab.llm.kv_modes import DYNAMIC, KV_MODES
 from lab.llm.kv_prefix import RecordingGenerator, replay_with_prefix_reuse
 from lab.llm.kv_theory import model_shapes, seed_claim_check
-from lab.llm.loading import embedded_gguf, load_generator
-from lab.llm.openai_backend import ServerCheck, check_server
-from lab.llm.prompts import ANSWER_STOP, answer_prompt, closed_book_prompt
+from lab.llm.loading import embedded_gguf, file_sha256, load_generator
+from lab.llm.openai_backend import ServerCheck, check_server, list_models as served_models
+from lab.llm.prompts import ANSWER_STOP, REWRITE_EXAMPLES, answer_prompt, closed_book_prompt, rewrite_prompt
 from lab.llm.transformers_backend import TransformersGenerator
 
 __all__ = [
     "ANSWER_STOP",
     "DYNAMIC",
     "KV_MODES",
+    "REWRITE_EXAMPLES",
     "Capabilities",
     "Generator",
     "GeneratorUnavailable",
@@ -31,10 +32,13 @@ __all__ = [
     "check_server",
     "closed_book_prompt",
     "embedded_gguf",
+    "file_sha256",
     "load_generator",
     "memory_by_context",
     "model_shapes",
     "prompt_of_length",
     "replay_with_prefix_reuse",
+    "rewrite_prompt",
     "seed_claim_check",
+    "served_models",
 ]

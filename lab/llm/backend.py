@@ -23,7 +23,6 @@ from typing import Any, Protocol
 from lab.core.tracing import Generation, Scores
 
 CHOICE_GAP = 20.0
-SCORE_PATHS = ("likelihood", "guided_choice", "grammar", "json_schema", "parsed_text", "unscored")
 
 
 class GeneratorUnavailable(RuntimeError):

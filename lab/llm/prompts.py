@@ -10,6 +10,7 @@ to their own model from the Settings page; `{passages}` and `{question}` mark wh
 
 from collections.abc import Sequence
 
+from lab.core import examples
 from lab.core.contracts import Passage
 from lab.core.templates import DEFAULT_ANSWER_TEMPLATE, DEFAULT_CLOSED_BOOK_TEMPLATE
 
@@ -41,3 +42,18 @@ def answer_prompt(
 def closed_book_prompt(question: str, template: str = DEFAULT_CLOSED_BOOK_TEMPLATE) -> str:
     """The question alone, for the no-retrieval control and Self-RAG's draft."""
     return fill_template(template, question=question.strip())
+
+
+REWRITE_EXAMPLES = (
+    f"Question: {examples.BRIDGE_QUESTION}\n"
+    "Search query: Lumen 3 lamp battery maker city\n\n"
+    "Question: Which river flows through the town where the engineer Mara Holt was born?\n"
+    "Search query: Mara Holt engineer birthplace town river\n\n"
+    "Question: Do the Lumen 3 and the Lumen 5 lamps both run longer than the Lumen 1?\n"
+    "Search query: Lumen 3 Lumen 5 Lumen 1 lamp run time\n\n"
+)
+
+
+def rewrite_prompt(question: str) -> str:
+    """A search query written for the question after three worked examples (rewrite and CRAG)."""
+    return REWRITE_EXAMPLES + f"Question: {question.strip()}\nSearch query:"

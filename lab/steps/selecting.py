@@ -23,7 +23,6 @@ from lab.context import LabContext
 from lab.core.contracts import Passage
 from lab.core.text import token_overlap
 from lab.core.tracing import Trace
-from lab.graph.entities import EntityExtractor
 from lab.llm.backend import Generator
 from lab.llm.prompts import ANSWER_STOP, closed_book_prompt
 from lab.steps.candidates import Candidate, QuestionShape, answer_candidates, question_shape
@@ -107,7 +106,7 @@ def rank_candidates(
     weights: RankingWeights = WEIGHTS,
 ) -> list[RankedCandidate]:
     """Candidates best first; empty when the passages offer none (the caller then keeps `generated`)."""
-    nlp = EntityExtractor.load(ctx.settings.spacy_model).nlp
+    nlp = ctx.extractor.nlp
     shape = question_shape(question, nlp)
     candidates = answer_candidates(question, passages, nlp, shape)
     if not candidates:

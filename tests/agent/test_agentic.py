@@ -42,10 +42,10 @@ class Offline:
 
 
 @pytest.fixture(scope="module")
-def bridge_ctx(settings, embedder, generator, tmp_path_factory) -> LabContext:
-    ctx = make_corpus_ctx(settings, embedder, generator, tmp_path_factory.mktemp("agentic"), "agentic-bridge", BRIDGE_CORPUS)
+def bridge_ctx(settings, embedder, generator, tmp_path_factory, extractor) -> LabContext:
+    ctx = make_corpus_ctx(settings, embedder, generator, extractor, tmp_path_factory.mktemp("agentic"), "agentic-bridge", BRIDGE_CORPUS)
     top_3 = settings.model_copy(update={"top_k": 3})
-    return LabContext(settings=top_3, generator=generator, embedder=embedder, kb=ctx.kb)
+    return LabContext(settings=top_3, generator=generator, embedder=embedder, kb=ctx.kb, extractor=extractor)
 
 
 def act_steps(run) -> list:
@@ -105,7 +105,7 @@ def test_after_the_planned_steps_it_searches_with_the_found_sentence_closest_to_
 
 
 def test_then_it_follows_the_links_of_the_best_passages_to_a_page_no_search_found(
-    settings, embedder, generator, tmp_path,
+    settings, embedder, generator, tmp_path, extractor,
 ):
     pages = {
         "reports.md": "# Scheduled Reports\n\nScheduled reports run every night at two. The folder they are "
@@ -116,7 +116,7 @@ def test_then_it_follows_the_links_of_the_best_passages_to_a_page_no_search_foun
     for name, text in pages.items():
         (tmp_path / name).write_text(text)
     kb = build_kb(settings, embedder, "agent-links", [tmp_path])
-    ctx = LabContext(settings=settings, generator=generator, embedder=embedder, kb=kb)
+    ctx = LabContext(settings=settings, generator=generator, embedder=embedder, kb=kb, extractor=extractor)
     params = AgentParams(plan=False, follow_evidence=False, passages_per_step=1, decision_margin=10.0)
     question = "When do scheduled reports run?"
 
@@ -178,10 +178,10 @@ def test_given_a_tool_that_raises_when_the_agent_uses_it_then_it_is_observed_and
 
 
 def test_given_an_empty_corpus_when_asking_agentic_then_it_answers_not_found_within_the_budget(
-    settings, embedder, generator
+    settings, embedder, generator, extractor
 ):
     kb = KnowledgeBase.open(settings.home, "agentic-empty", create=True)
-    ctx = LabContext(settings=settings, generator=generator, embedder=embedder, kb=kb)
+    ctx = LabContext(settings=settings, generator=generator, embedder=embedder, kb=kb, extractor=extractor)
     strategy = get_strategy("agentic", max_steps=4)
 
     answer = strategy.answer("Who directed the film Harrow Quay?", ctx)

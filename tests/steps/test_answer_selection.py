@@ -9,7 +9,6 @@ import pytest
 from lab.context import LabContext
 from lab.core.contracts import Passage
 from lab.core.tracing import Trace
-from lab.graph.entities import EntityExtractor
 from lab.llm.prompts import answer_prompt
 from lab.steps import read_passages
 from lab.steps.candidates import Candidate, QuestionShape, answer_candidates, asks_yes_or_no, question_shape
@@ -20,8 +19,8 @@ OPEN = QuestionShape(yes_no=False, options=(), expected_labels=frozenset())
 
 
 @pytest.fixture(scope="module")
-def nlp(settings):
-    return EntityExtractor.load(settings.spacy_model).nlp
+def nlp(extractor):
+    return extractor.nlp
 
 
 def supporting_passages(record: dict) -> list[Passage]:

@@ -180,9 +180,9 @@ def test_on_a_server_without_fast_log_probabilities_the_team_decides_by_constrai
     assert {p["answer_mode"] for p in stages_named(answer, "propose")} == {"generate"}
 
 
-def test_given_an_empty_corpus_every_researcher_abstains_and_the_answer_is_not_found(settings, embedder, generator):
+def test_given_an_empty_corpus_every_researcher_abstains_and_the_answer_is_not_found(settings, embedder, generator, extractor):
     kb = KnowledgeBase.open(settings.home, "multi-agent-empty", create=True)
-    ctx = LabContext(settings=settings, generator=generator, embedder=embedder, kb=kb)
+    ctx = LabContext(settings=settings, generator=generator, embedder=embedder, kb=kb, extractor=extractor)
 
     answer = get_strategy("multi-agent").answer("Who directed the film Harrow Quay?", ctx)
 

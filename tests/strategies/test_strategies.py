@@ -117,8 +117,8 @@ RARE_TERM_CORPUS = {
 }
 
 
-def test_hybrid_keeps_a_passage_that_only_keyword_search_ranks_in_the_top_k(settings, embedder, generator, tmp_path):
-    ctx = make_corpus_ctx(settings, embedder, generator, tmp_path, "rare-term", RARE_TERM_CORPUS)
+def test_hybrid_keeps_a_passage_that_only_keyword_search_ranks_in_the_top_k(settings, embedder, generator, tmp_path, extractor):
+    ctx = make_corpus_ctx(settings, embedder, generator, extractor, tmp_path, "rare-term", RARE_TERM_CORPUS)
     question = "Which espresso machine part is ZQ-7714?"
     top_k = ctx.settings.top_k
     dense_titles = [p.doc_title for p in ctx.kb.dense_search(embedder.embed(question), top_k)]
