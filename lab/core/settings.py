@@ -74,18 +74,27 @@ class LabSettings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     top_k: int = Field(5, ge=1, le=100)
+    """Chosen by hand, the usual retrieve-then-read setting; every README figure (`bench/answers.py`,
+    `bench/retrieval.py` at 2/5/10) is read at it, and nothing was tuned on another value."""
     chunker: str = "recursive"
     chunk_tokens: int = Field(256, ge=16, le=4096, description="Upper bound of a chunk, in embedder tokens.")
+    """The embedded MiniLM's own window (it truncates at 256 word pieces), chosen by hand, not searched;
+    `bench/chunking.py` compares the chunkers at this size on both demos."""
     chunk_overlap_tokens: int = Field(32, ge=0, le=1024)
+    """Overlap of the `fixed` chunker, chosen by hand (an eighth of a chunk), not measured."""
     index_kind: Literal["auto", "flat", "hnsw", "ivf", "sq8"] = Field(
         "auto", description="Dense index: auto is exact below 50k chunks, then HNSW if a graph finds a sample's neighbours, "
         "else sq8 (an exhaustive 8-bit scan); ivf is IVF-PQ (compact)."
     )
     max_new_tokens: int = Field(48, ge=1, le=4096)
+    """Chosen by hand: a short answer and its first sentence fit; generation stops at the line's end anyway."""
     embed_batch_size: int = Field(64, ge=1, le=4096)
+    """Chosen by hand, not searched; `bench/ingest.py` reads the lab's throughput at it against a raw
+    sentence-transformers encode at the same batch size."""
     ingest_batch_chunks: int = Field(
         2048, ge=1, le=1_000_000, description="Chunks an ingest embeds and commits together: its memory, and what a kill loses."
     )
+    """Chosen by hand; `bench/scale.py` reads the peak RSS it gives a 100k-chunk ingest (2.08 GiB, target < 3 GB)."""
     max_upload_mb: int = Field(50, ge=1, le=10_000, description="Largest file the web lab accepts as an upload.")
     seed: int = Field(0, ge=0, description="Seeds torch for a run and the bootstrap of its report.")
     answer_mode: Literal["auto", "generate", "select"] = Field(

@@ -115,10 +115,15 @@ def _pieces(text: str, start: int, end: int, separator: str) -> list[tuple[int, 
     return pieces
 
 
+BREAK_PERCENTILE = 90.0
+"""The semantic chunker breaks at the 10% widest gaps between adjacent sentences. Chosen by hand, not searched;
+`bench/chunking.py` reads the chunker at this value on every question of both demos."""
+
+
 class SemanticChunker:
     name = "semantic"
 
-    def __init__(self, tokens: TokenCounter, embedder: Embedder, size: int, percentile: float = 90.0):
+    def __init__(self, tokens: TokenCounter, embedder: Embedder, size: int, percentile: float = BREAK_PERCENTILE):
         self.tokens, self.embedder, self.size, self.percentile = tokens, embedder, size, percentile
 
     def split(self, text: str) -> list[Span]:
@@ -150,6 +155,8 @@ class StructureChunker:
 class LLMChunker:
     name = "llm"
     context_sentences = 3
+    """Sentences the model reads before each boundary it judges; chosen by hand, not searched (`bench/chunking.py`
+    reads the chunker at this value on both demos)."""
 
     def __init__(self, tokens: TokenCounter, size: int, generator_provider: Callable[[], Generator]):
         self.tokens, self.size, self.generator_provider = tokens, size, generator_provider

@@ -23,6 +23,8 @@ from typing import Any, Protocol
 from lab.core.tracing import Generation, Scores
 
 CHOICE_GAP = 20.0
+"""Chosen by hand, above any decision margin a strategy allows (at most 10 nats), so a constrained choice always
+decides; not measured."""
 
 
 class GeneratorUnavailable(RuntimeError):

@@ -22,6 +22,7 @@ DYNAMIC, STATIC, QUANTIZED_INT4, QUANTIZED_INT2, FP8 = "dynamic", "static", "qua
 KV_MODES = (DYNAMIC, STATIC, QUANTIZED_INT4, QUANTIZED_INT2, FP8)
 QUANTO_GROUP_SIZE = 64
 QUANTO_RESIDUAL_LENGTH = 128
+"""transformers' own defaults for its quantized cache layers, not tuned here."""
 
 
 def quantized_bits(mode: str) -> int | None:

@@ -42,8 +42,11 @@ from lab.llm.backend import Capabilities, named_as_base_model
 log = logging.getLogger(__name__)
 
 PREFILL_CHUNK = 128
+"""Chosen by hand, not searched: a prompt cache is reused in whole chunks, so smaller chunks reuse more and
+batch less; `bench/backends.py --part tokens` reads the prefill rate at it."""
 PARALLEL_SEQUENCES = 16
-"""Sequences one context holds: the prompt's, and continuations scored side by side after it."""
+"""Sequences one context holds: the prompt's, and continuations scored side by side after it. Chosen by hand, not
+searched; `bench/answers.py` reads the selection time it gives (s/q sel, about 40 candidates a question)."""
 SLIDING_LAYER_PATTERN = {"gemma3": 6}
 """Every Nth layer attends to the whole context and the others to a sliding window, as llama.cpp sets it
 (checked against llama.cpp's own state size for Gemma 3; add an architecture once measured the same way)."""

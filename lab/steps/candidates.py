@@ -35,13 +35,20 @@ ANSWER_TYPES = {
     "which country": frozenset({"GPE"}),
     "what nationality": frozenset({"NORP", "GPE"}),
 }
-"""Question openings and the spaCy entity labels their answers usually carry (a prior, not a filter)."""
+"""Question openings and the spaCy entity labels their answers usually carry (a prior, not a filter). Written by
+hand; how much the prior counts is `RankingWeights.answer_type`, which `bench/ranking_weights.py` searches."""
 
 _QUOTED = re.compile(r"`([^`\n]{1,60})`|\"([^\"\n]{2,60})\"|“([^”\n]{2,60})”")
 _CHOICE = re.compile(r"[,:;]\s*([^,:;]{1,80}?)\s*,?\s+or\s+([^,:;?]{1,80}?)\s*\??\s*$", re.IGNORECASE)
 _LEADING = re.compile(r"^(?:the|a|an|its|their|his|her|this|that|these|those)\s+", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 MAX_CANDIDATE_WORDS = 8
+"""Longest candidate, in words. Chosen by hand when selection was written (the gold answers of both demos are at
+most 5 words), not searched; the selection ceiling of `bench/answers.py` (F1 ceil) reads what the candidates
+it keeps allow, on every question of both demos."""
+MAX_CANDIDATES = 40
+"""Candidates scored per question, closest to the question first. Chosen by hand, not searched: scoring time
+grows with it (`bench/answers.py`, s/q sel), and the F1 ceiling there says what the 40 kept allow."""
 
 
 @dataclass
@@ -113,7 +120,7 @@ def _offered_options(question: str, nlp, yes_no_form: bool) -> tuple[str, ...]:
 
 
 def answer_candidates(
-    question: str, passages: Sequence[Passage], nlp, shape: QuestionShape, limit: int = 40
+    question: str, passages: Sequence[Passage], nlp, shape: QuestionShape, limit: int = MAX_CANDIDATES
 ) -> list[Candidate]:
     """At most `limit` candidates: those in the sentences closest to the question first, then by passage rank.
 

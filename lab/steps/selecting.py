@@ -56,6 +56,27 @@ are off, and selecting costs no generation."""
 
 
 @dataclass(frozen=True)
+class CandidateFeatures:
+    """What the ranking weighs for one candidate, before any weight: scored once, weighed any number of ways.
+
+    `bench/ranking_weights.py` keeps these per question and searches `RankingWeights` over them without
+    scoring again."""
+
+    text: str
+    likelihood: float
+    closed_book: float
+    """0 unless the closed-book likelihood was scored (only a non-zero calibration needs it)."""
+    answer_type: float
+    """1 when the candidate's entity label is one the question's form expects, else 0."""
+    agreement: float
+    """Log of the number of retrieved passages that carry the candidate."""
+    passage_rank: int
+    closeness: float
+    generation: float
+    """Token overlap with the answer the model wrote freely (0 when none was written)."""
+
+
+@dataclass(frozen=True)
 class RankedCandidate:
     text: str
     score: float
@@ -79,6 +100,30 @@ def resolved_answer_mode(setting: str, generator: Generator) -> str:
     return "select" if capabilities.base_model and capabilities.can_score else "generate"
 
 
+def candidate_features(
+    candidate: Candidate, likelihood: float, closed_book: float, shape: QuestionShape, generated: str = ""
+) -> CandidateFeatures:
+    return CandidateFeatures(
+        text=candidate.text,
+        likelihood=likelihood,
+        closed_book=closed_book,
+        answer_type=1.0 if shape.expected_labels & candidate.labels else 0.0,
+        agreement=math.log(max(len(candidate.passages), 1)),
+        passage_rank=candidate.first_rank,
+        closeness=candidate.closeness,
+        generation=token_overlap(candidate.text, generated),
+    )
+
+
+def weighted_score(features: CandidateFeatures, weights: RankingWeights) -> float:
+    score = features.likelihood - weights.calibration * features.closed_book
+    score += weights.answer_type * features.answer_type
+    score += weights.agreement * features.agreement
+    score += weights.closeness * features.closeness
+    score += weights.generation * features.generation
+    return score - weights.passage_rank * features.passage_rank
+
+
 def ranking_score(
     candidate: Candidate,
     likelihood: float,
@@ -87,13 +132,35 @@ def ranking_score(
     weights: RankingWeights,
     generated: str = "",
 ) -> float:
-    score = likelihood - weights.calibration * closed_book
-    if shape.expected_labels & candidate.labels:
-        score += weights.answer_type
-    score += weights.agreement * math.log(max(len(candidate.passages), 1))
-    score += weights.closeness * candidate.closeness
-    score += weights.generation * token_overlap(candidate.text, generated)
-    return score - weights.passage_rank * candidate.first_rank
+    return weighted_score(candidate_features(candidate, likelihood, closed_book, shape, generated), weights)
+
+
+def score_candidates(
+    question: str,
+    passages: Sequence[Passage],
+    prompt: str,
+    ctx: LabContext,
+    trace: Trace,
+    generated: str = "",
+    closed_book: bool = False,
+) -> list[CandidateFeatures]:
+    """Every candidate the passages offer, with its features: one scoring call after the prompt, and one after
+    the closed-book prompt when `closed_book` asks for it. Empty when the passages offer no candidate."""
+    nlp = ctx.extractor.nlp
+    shape = question_shape(question, nlp)
+    trace.note("question_shape", _shape_note(shape))
+    candidates = answer_candidates(question, passages, nlp, shape)
+    if not candidates:
+        return []
+    continuations = [f" {candidate.text}{ANSWER_STOP[0]}" for candidate in candidates]
+    likelihoods = trace.record_scores(ctx.generator.score(prompt, continuations))
+    bare_scores = [0.0] * len(candidates)
+    if closed_book:
+        bare = closed_book_prompt(question, ctx.settings.closed_book_template)
+        bare_scores = list(trace.record_scores(ctx.generator.score(bare, continuations)))
+    return [
+        candidate_features(c, lp, cb, shape, generated) for c, lp, cb in zip(candidates, likelihoods, bare_scores)
+    ]
 
 
 def rank_candidates(
@@ -106,23 +173,13 @@ def rank_candidates(
     weights: RankingWeights = WEIGHTS,
 ) -> list[RankedCandidate]:
     """Candidates best first; empty when the passages offer none (the caller then keeps `generated`)."""
-    nlp = ctx.extractor.nlp
-    shape = question_shape(question, nlp)
-    candidates = answer_candidates(question, passages, nlp, shape)
-    if not candidates:
+    features = score_candidates(
+        question, passages, prompt, ctx, trace, generated, closed_book=bool(weights.calibration)
+    )
+    if not features:
         return []
-    continuations = [f" {candidate.text}{ANSWER_STOP[0]}" for candidate in candidates]
-    likelihoods = trace.record_scores(ctx.generator.score(prompt, continuations))
-    closed_book = [0.0] * len(candidates)
-    if weights.calibration:
-        bare = closed_book_prompt(question, ctx.settings.closed_book_template)
-        closed_book = list(trace.record_scores(ctx.generator.score(bare, continuations)))
-    ranked = [
-        RankedCandidate(c.text, ranking_score(c, lp, cb, shape, weights, generated), lp, cb)
-        for c, lp, cb in zip(candidates, likelihoods, closed_book)
-    ]
+    ranked = [RankedCandidate(f.text, weighted_score(f, weights), f.likelihood, f.closed_book) for f in features]
     ranked.sort(key=lambda r: -r.score)
-    trace.note("question_shape", _shape_note(shape))
     trace.note("candidates", [r.to_dict() for r in ranked[:SHOWN_CANDIDATES]])
     trace.note("candidates_scored", len(ranked))
     return ranked
