@@ -149,7 +149,7 @@ def _prefix_rows(
 
 
 def findings(report: KVLabReport) -> list[str]:
-    """One line per experiment, read off the rows, for the README, the page and the closing note."""
+    """One line per experiment, read off the rows, for docs/kv-cache.md, the page and the closing note."""
     lines = []
     on = [row for row in report.experiment("cache_on_off") if row.mode == "cache on"]
     if on:

@@ -10,7 +10,7 @@ of the candidate answers drawn from the passages a strategy returned, what a per
 (no ceiling where no passages were returned). Each strategy runs
 in full (`answer`) once per mode on the same loaded context, so the two modes see the same retrieval
 code and the same model. The HotpotQA questions are also reported by half (even and odd positions),
-the split the README's held-out figures use: the ranking weights were chosen on one half and read on the other.
+the split docs/answer-quality.md's held-out figures use: the ranking weights were chosen on one half and read on the other.
 
 A strategy that raises is reported by name while the rest go on. Knowledge bases are built in a
 temporary lab home with the default settings (top_k 5).

@@ -1,6 +1,6 @@
 """The chunking study on both bundled demos: every chunker × traditional, hybrid and graph, one run per corpus.
 
-Prints each corpus's chunker table in Markdown (the README's): chunks, mean / p95 chunk tokens, ingest
+Prints each corpus's chunker table in Markdown (docs/chunking.md's): chunks, mean / p95 chunk tokens, ingest
 time, index size, recall@5, MRR and answer F1 over all three strategies' answers with 95% bootstrap
 intervals, seconds per question, and where each chunker wins and loses on that corpus. Knowledge bases
 and runs live in a temporary lab home, so every chunker is built from scratch and its ingest time is real.

@@ -1,7 +1,7 @@
 """The KV-cache lab at bench sizes: cache on/off, memory against context, cache modes, theory, prefix reuse.
 
 Runs the same experiments as `raglab kv` (app/kv_lab.py) on the HotpotQA demo (built in a temporary lab
-home), one run, and prints the README's tables in Markdown: the speedup of the cache at each length, the
+home), one run, and prints docs/kv-cache.md's tables in Markdown: the speedup of the cache at each length, the
 bytes measured beside theory at each context and on each backend, each cache mode's bytes, speed and
 agreement with the dynamic cache, the theory calculator, and prefix reuse per strategy. With `--json`
 the raw rows are written too. On CUDA the same run covers bf16 and a long context (pass --contexts).

@@ -13,7 +13,7 @@
    and `near-real` (each real embedding with nine noisy copies, renormalized: the structure real corpora have).
    Queries are held-out vectors of the same kind (perturbed real embeddings, or fresh uniform ones).
 
-Targets (issue 16): peak RSS ingesting 100k chunks < 3 GB; at 1M with the auto index on CPU, query p99 < 50 ms
+Targets: peak RSS ingesting 100k chunks < 3 GB; at 1M with the auto index on CPU, query p99 < 50 ms
 and recall@10 >= 0.95.
 
     .venv/bin/python bench/scale.py [--chunks 100000] [--sizes 10000,100000,1000000] [--queries 300] [--keep DIR] [--vectors F]

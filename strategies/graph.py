@@ -15,7 +15,7 @@ On the docs demo that lifted two-page recall@5 from 0.86 to 0.95 and left the Ho
 Each chunk already picked from a document costs the next one from it, or a long page split into chunks
 fills the top k by itself. BM25's hits can also join the candidates with a share of their keyword score
 (exact names and numbers, which embeddings blur): on the docs demo that lifts two-page recall further, but
-it reorders the HotpotQA demo's passages for the worse, so it is off by default (README, "Answer quality").
+it reorders the HotpotQA demo's passages for the worse, so it is off by default (docs/answer-quality.md).
 
 Cost: a spaCy pass and an embedding for the question, a walk over a few hundred edges, one dense and one
 keyword search, one generation. With nothing to link it ranks those hits alone and says so in its trace.

@@ -32,7 +32,7 @@ AUTO_FLAT_LIMIT = 50_000
 """Chosen by hand between the sizes `bench/scale.py` measures: an exact scan of the demos' own embeddings answers
 in 0.58 ms at p99 at 10k vectors and 8.3 ms at 100k, against the 50 ms target; not searched."""
 AUTO_PROBE_VECTORS, AUTO_PROBE_QUERIES, AUTO_MIN_RECALL = 20_000, 200, 0.95
-"""The minimum recall is issue 16's target (recall@10 >= 0.95), not tuned. Sample and query counts are chosen by
+"""The minimum recall is the scale target (recall@10 >= 0.95, docs/scale.md), not tuned. Sample and query counts are chosen by
 hand; `bench/scale.py` checks that the sample's verdict matches the full index at 1M vectors (near-real: sample
 0.997, full 0.997, so hnsw; uniform: sample 0.673, full 0.040, so sq8)."""
 SQ_TRAIN_POINTS = 100_000

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 CHAT_SYSTEM = "Continue the user's text. Reply with the continuation only, nothing before it."
 ECHO_MS_PER_TOKEN_LIMIT = 20.0
 """Chosen by hand far below what llama-cpp-python's server was measured to take (about 350 ms a token on this
-repository's 2-core CPU, README "Generator backends"), which an agent decision cannot afford; not searched."""
+repository's 2-core CPU, docs/benchmarks.md), which an agent decision cannot afford; not searched."""
 PROBE_TEXT = "The capital of France is Paris. The capital of Italy is Rome. The capital of Spain is"
 
 

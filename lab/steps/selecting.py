@@ -50,7 +50,7 @@ WEIGHTS = RankingWeights(
     calibration=0.0, answer_type=0.0, agreement=1.0, passage_rank=0.0, closeness=6.0, generation=0.0
 )
 """Chosen by grid search on the even-numbered questions of both demo corpora (traditional retrieval), then
-read on the odd ones; README "Answers" gives both halves. Closeness carried most of the gain; the type
+read on the odd ones; docs/answer-quality.md gives both halves. Closeness carried most of the gain; the type
 prior, passage rank, calibration and agreement with a written answer added nothing held out, so they
 are off, and selecting costs no generation."""
 
