@@ -1,18 +1,25 @@
 # Two commands do everything on a fresh clone: `make lab` and `make test`.
 # Both create .venv on first use and are no-ops to re-run once it is current.
+# `make test-fast` is the inner loop: the in-process tests on the real models, without a browser,
+# a server or a child process (tests/marks.py sets those marks from what each test runs).
 
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test bench browser
+FAST := not (browser or server or subprocess or slow)
+
+.PHONY: lab test test-fast bench browser
 
 lab: $(STAMP)
 	$(BIN)/raglab lab
 
 test: $(STAMP) browser
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m "$(FAST)"
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

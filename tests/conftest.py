@@ -23,12 +23,17 @@ from lab.kb.chunking import make_chunker
 from lab.kb.embedding import load_embedder
 from lab.kb.knowledge_base import KnowledgeBase
 from lab.llm.loading import embedded_gguf, load_generator
+from tests.marks import mark_by_what_runs
 from tests.servers import LlamaCppServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVED_MODEL = "gemma-3-270m"
 ECHO_MODEL = "gemma-3-270m-echo"
 """The same GGUF served with logits for every position, which prompt log-probabilities need."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    mark_by_what_runs(items)
 
 
 @pytest.fixture(scope="session")
