@@ -8,7 +8,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["RAGLAB_SETTINGS_FILE"] = os.path.join(tempfile.mkdtemp(prefix="raglab-settings-"), "settings.toml")
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,9 +24,10 @@ from lab.kb.embedding import load_embedder
 from lab.kb.knowledge_base import KnowledgeBase
 from lab.llm.loading import embedded_gguf, load_generator
 from tests.marks import mark_by_what_runs
-from tests.servers import LlamaCppServer
+from tests.servers import LlamaCppServer, lab_server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 SERVED_MODEL = "gemma-3-270m"
 ECHO_MODEL = "gemma-3-270m-echo"
 """The same GGUF served with logits for every position, which prompt log-probabilities need."""
@@ -85,6 +86,40 @@ def llama_server(settings, tmp_path_factory) -> Iterator[LlamaCppServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def served_lab(settings, demo_kb) -> Iterator[str]:
+    """`raglab lab` on the session's home, started once: each test opens its own browser session on it, and
+    the models it loads stay loaded for the next test, as for a user who keeps the lab running."""
+    url, server = lab_server(settings.home, [])
+    with server:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Chromium per test module (Debian's, driven by playwright); each test opens its own page."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(chromium) -> Iterator[Callable[[int, int], object]]:
+    """Open a page of the module's Chromium at WIDTH x HEIGHT, in a context of its own; closed after the test."""
+    contexts = []
+
+    def open_page(width: int, height: int):
+        contexts.append(chromium.new_context(viewport={"width": width, "height": height}))
+        return contexts[-1].new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
 def server_settings(settings: LabSettings, url: str, **changes) -> LabSettings:

@@ -16,7 +16,7 @@ import pytest
 
 STARTS = {
     "browser": {"sync_playwright", "chromium"},
-    "server": {"raglab_server", "LlamaCppServer", "llama_server"},
+    "server": {"raglab_server", "lab_server", "LlamaCppServer", "llama_server"},
     "subprocess": {"subprocess"},
 }
 """A mark, and the names (in code, or of fixtures) that show a test starts what the mark says."""

@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 
@@ -42,6 +42,19 @@ def raglab_server(
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def lab_server(home: Path, extra: list[str]) -> tuple[str, AbstractContextManager[None]]:
+    """The web lab's URL, and the block that serves it (`raglab lab --port PORT EXTRA`) on `home`."""
+    url = f"http://localhost:{free_port()}"
+
+    def healthy() -> bool:
+        try:
+            return urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200
+        except OSError:
+            return False
+
+    return url, raglab_server(["lab", "--port", url.rsplit(":", 1)[1], *extra], home, healthy, startup_s=120)
 
 
 class LlamaCppServer:

@@ -1,28 +1,18 @@
-"""The `raglab` command line, run as a user runs it: a real subprocess per command."""
+"""The `raglab` command line: each command's options, output and exit code, run in process (tests/commands.py)."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from lab.ingestion import DEMO_FILE
-
-RAGLAB = [sys.executable, "-m", "app.cli"]
-
-
-def raglab(*args: str, home: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "RAGLAB_HOME": str(home)}
-    return subprocess.run([*RAGLAB, *args], capture_output=True, text=True, env=env, timeout=600)
-
+from tests.commands import Ran, raglab
 
 QUESTION = "Were Scott Derrickson and Ed Wood of the same nationality?"
 
 
 @pytest.fixture(scope="module")
-def first_ask(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+def first_ask(tmp_path_factory) -> tuple[Path, Ran]:
     """`--kb demo` on a fresh lab home: the bundled demo KB is built on first use, then the question answered."""
     home = tmp_path_factory.mktemp("cli-home")
     result = raglab("ask", QUESTION, "--kb", "demo", "--answer-mode", "generate", "--json", home=home)

@@ -1,30 +1,26 @@
-"""`raglab` pointed at a real llama.cpp server with `--backend openai`, as a user with a model server runs it."""
+"""`raglab` pointed at a real llama.cpp server with `--backend openai`, as a user with a model server runs it
+(the commands run in process, tests/commands.py; the server is a real one)."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from lab.ingestion import DEMO_FILE
+from tests import commands
 from tests.conftest import SERVED_MODEL
 from tests.servers import LlamaCppServer
 
-RAGLAB = [sys.executable, "-m", "app.cli"]
 QUESTION = "Which city was the director of the film Ed Wood born in?"
 FAKE_KEY = "sk-raglab-test-7f3a9c-never-print-me"
 
 
-def raglab(
-    *args: str, home: Path, url: str, key: str | None = None, model: str = SERVED_MODEL
-) -> subprocess.CompletedProcess:
-    env = {**os.environ, "RAGLAB_HOME": str(home), "RAGLAB_GENERATOR_RETRIES": "1"}
+def raglab(*args: str, home: Path, url: str, key: str | None = None, model: str = SERVED_MODEL) -> commands.Ran:
+    env = {"RAGLAB_GENERATOR_RETRIES": "1"}
     if key:
         env.update({"RAGLAB_GENERATOR_KEY_ENV": "RAGLAB_TEST_SERVER_KEY", "RAGLAB_TEST_SERVER_KEY": key})
     backend = ["--backend", "openai", "--generator-url", url, "--generator", model]
-    return subprocess.run([*RAGLAB, *args, *backend], capture_output=True, text=True, env=env, timeout=900)
+    return commands.raglab(*args, *backend, home=home, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +28,7 @@ def served_home(settings, demo_kb) -> Path:
     return settings.home
 
 
-def test_ask_through_the_server_records_backend_model_and_url_and_never_the_key(served_home, llama_server):
+def test_ask_through_the_server_records_backend_model_and_url_and_never_the_key(served_home, llama_server, caplog):
     result = raglab("ask", QUESTION, "--kb", "demo", "--json", home=served_home, url=llama_server.url, key=FAKE_KEY)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
@@ -40,7 +36,7 @@ def test_ask_through_the_server_records_backend_model_and_url_and_never_the_key(
     assert answer["trace"]["generator"]["backend"] == "openai"
     assert answer["trace"]["generator"]["url"] == llama_server.url
     assert answer["trace"]["generator"]["model"] == SERVED_MODEL
-    assert FAKE_KEY not in result.stdout + result.stderr
+    assert FAKE_KEY not in result.stdout + result.stderr + caplog.text
 
 
 def test_compare_runs_the_four_headline_strategies_through_the_server(served_home, llama_server):
@@ -57,7 +53,7 @@ def test_compare_runs_the_four_headline_strategies_through_the_server(served_hom
 
 
 def test_a_small_eval_runs_items_concurrently_and_no_log_store_trace_or_report_holds_the_key(
-    served_home, llama_server, tmp_path
+    served_home, llama_server, tmp_path, caplog
 ):
     qa = tmp_path / "two.json"
     qa.write_text(json.dumps(json.loads(DEMO_FILE.read_text())[:2]))
@@ -69,15 +65,13 @@ def test_a_small_eval_runs_items_concurrently_and_no_log_store_trace_or_report_h
     outcome = json.loads(result.stdout)
     assert outcome["items"] == 2 and set(outcome["strategies"]) == {"traditional", "agentic"}
     for report_format in ("html", "md", "csv"):
-        written = subprocess.run(
-            [*RAGLAB, "report", outcome["run_id"], "--format", report_format, "--out", str(tmp_path / f"r.{report_format}")],
-            capture_output=True, text=True, env={**os.environ, "RAGLAB_HOME": str(served_home)}, timeout=300,
-        )
+        out = tmp_path / f"r.{report_format}"
+        written = commands.raglab("report", outcome["run_id"], "--format", report_format, "--out", str(out), home=served_home)
         assert written.returncode == 0, written.stderr
     for stored in [*served_home.rglob("*"), *tmp_path.glob("r.*")]:
         if stored.is_file():
             assert FAKE_KEY.encode() not in stored.read_bytes(), f"the key leaked into {stored}"
-    assert FAKE_KEY not in result.stdout + result.stderr
+    assert FAKE_KEY not in result.stdout + result.stderr + caplog.text
 
 
 def test_a_stopped_server_is_named_with_its_url_and_the_fix(served_home, settings, tmp_path):

@@ -1,5 +1,6 @@
 """Crash safety, shown by killing real `raglab` processes with SIGKILL: an ingest or an eval killed mid-run
-resumes to the state an uninterrupted run reaches, and two writers at once never corrupt a store."""
+resumes to the state an uninterrupted run reaches, and two writers at once never corrupt a store.
+What runs after the kill, to resume or to compare with, runs in process (tests/commands.py)."""
 
 import json
 import os
@@ -17,6 +18,7 @@ from eval.run_store import RunStore, run_store_path
 from lab.core import LabSettings
 from lab.ingestion import DEMO_FILE
 from lab.kb import KnowledgeBase
+from tests import commands
 from tests.conftest import SERVED_MODEL, build_kb
 from tests.servers import FaultyProxy
 
@@ -92,9 +94,9 @@ def test_an_ingest_killed_between_batches_resumes_and_every_index_agrees(paragra
     kill_when(first, lambda: count(chunks, "SELECT COUNT(*) FROM chunks") > 0)
     committed_before = count(chunks, "SELECT COUNT(*) FROM chunks")
 
-    code, out, err = finished(raglab("ingest", str(paragraph_corpus), "--kb", "killed", home=home))
+    resumed = commands.raglab("ingest", str(paragraph_corpus), "--kb", "killed", home=home)
 
-    assert code == 0, err
+    assert resumed.returncode == 0, resumed.stderr
     reference = build_kb(LabSettings(home=tmp_path / "reference"), embedder, "whole", [paragraph_corpus])
     reference.close()
     state = kb_state(home, "killed")
@@ -155,10 +157,10 @@ def test_an_eval_killed_mid_run_resumes_to_every_item_once_with_the_results_of_a
     kill_when(first, lambda: count(store, "SELECT COUNT(*) FROM results WHERE run_id = ?", "killed-eval") >= 2)
     stored_before = count(store, "SELECT COUNT(*) FROM results WHERE run_id = ?", "killed-eval")
 
-    resumed = finished(raglab(*eval_args(four_questions, "killed-eval"), home=home))
-    whole = finished(raglab(*eval_args(four_questions, "whole-eval"), home=home))
+    resumed = commands.raglab(*eval_args(four_questions, "killed-eval"), home=home)
+    whole = commands.raglab(*eval_args(four_questions, "whole-eval"), home=home)
 
-    assert resumed[0] == 0 and whole[0] == 0, resumed[2] + whole[2]
+    assert resumed.returncode == 0 and whole.returncode == 0, resumed.stderr + whole.stderr
     assert 2 <= stored_before < 8
     assert count(store, "SELECT COUNT(*) FROM results WHERE run_id = ?", "killed-eval") == 8
     assert stored(home, "killed-eval") == stored(home, "whole-eval")

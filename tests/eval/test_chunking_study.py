@@ -8,7 +8,7 @@ import pytest
 from eval.sweep import build_chunker_kb, study_fingerprint
 from lab.kb import KnowledgeBase, make_chunker
 from lab.ingestion import DEMO_FILE
-from tests.app.test_cli import raglab
+from tests.commands import raglab
 
 LAMP_PAGES = {
     "Charging.md": "# Charging\n\nThe Lumen 3 lamp charges over USB-C in two hours. A full charge lasts nine hours.\n",

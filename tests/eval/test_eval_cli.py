@@ -1,4 +1,5 @@
-"""`raglab eval`, `raglab runs` and the run store as a user meets them: real subprocesses, real signals."""
+"""`raglab eval`, `raglab runs` and the run store as a user meets them: a real SIGKILL to a real process, two
+processes writing one store at once; the commands around them run in process (tests/commands.py)."""
 
 import json
 import os
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 from lab.ingestion import DEMO_FILE
+from tests.commands import raglab
 
 RAGLAB = [sys.executable, "-m", "app.cli"]
 
@@ -52,13 +54,13 @@ def test_an_eval_killed_mid_run_resumes_without_losing_or_rescoring_an_item(sett
     before_resume = stored_results(home, run_id)
     assert 2 <= len(before_resume) < 6, "the eval must be killed mid-run"
 
-    code, stdout, stderr = finish(start(*command, home=home))
-    assert code == 0, stderr
-    assert f"{len(before_resume)} of 6 already stored" in stderr
+    resumed = raglab(*command, home=home)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{len(before_resume)} of 6 already stored" in resumed.stderr
     after = stored_results(home, run_id)
     assert len(after) == 6 == len({(item, strategy) for item, strategy, _, _ in after})
     assert set(before_resume) <= set(after), "a result stored before the kill was recomputed"
-    summary = json.loads(stdout)
+    summary = json.loads(resumed.stdout)
     assert summary["run_id"] == run_id and summary["items"] == 3
     assert set(summary["strategies"]) == {"no-retrieval", "traditional"}
     assert 0.0 <= summary["strategies"]["traditional"]["answer_f1"] <= 1.0
@@ -79,7 +81,7 @@ def test_two_evals_writing_the_same_store_at_once_both_finish_intact(settings, d
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     db.close()
-    listed = subprocess.run([*RAGLAB, "runs", "--json"], capture_output=True, text=True, env={**os.environ, "RAGLAB_HOME": str(home)})
+    listed = raglab("runs", "--json", home=home)
     rows = {row["run_id"]: row for row in json.loads(listed.stdout)}
     assert rows["concurrent-a"]["results"] == rows["concurrent-a"]["expected"] == 2
 
@@ -116,12 +118,10 @@ UNSEEN_HOTPOTQA = [
 def test_eval_builds_a_kb_from_an_unseen_hotpotqa_file_and_prints_means_per_strategy(tmp_path):
     qa = tmp_path / "unseen.json"
     qa.write_text(json.dumps(UNSEEN_HOTPOTQA))
-    code, stdout, stderr = finish(
-        start("eval", "--qa", str(qa), "--kb", "unseen", "--build-kb", "--strategies", "no-retrieval,traditional",
-              "--json", home=tmp_path / "home")
-    )
-    assert code == 0, stderr
-    summary = json.loads(stdout)
+    result = raglab("eval", "--qa", str(qa), "--kb", "unseen", "--build-kb", "--strategies", "no-retrieval,traditional",
+                    "--json", home=tmp_path / "home")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
     assert summary["items"] == 2 and set(summary["strategies"]) == {"no-retrieval", "traditional"}
     traditional, closed_book = summary["strategies"]["traditional"], summary["strategies"]["no-retrieval"]
     assert traditional["recall_at_k"] == 1.0, "with 4 paragraphs in the KB every gold one is in the top 5"

@@ -14,8 +14,6 @@ from eval.reports import render_csv, render_markdown, write_report
 from eval.run_analysis import analyze_run
 from eval.run_store import RunStore
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-
 
 @pytest.fixture(scope="module")
 def evaluated_run(tmp_path_factory, demo_ctx, demo_questions):
@@ -43,25 +41,20 @@ def test_the_csv_has_one_row_per_item_and_strategy_with_every_metric(evaluated_r
     assert len(rows) == 6 and {"answer_f1", "ndcg_at_k", "rouge_score", "answer", "total_ms"} <= set(rows[0])
 
 
-def test_the_html_report_renders_its_plotly_charts_offline_in_headless_chromium(evaluated_run, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_the_html_report_renders_its_plotly_charts_offline_in_headless_chromium(evaluated_run, new_page, tmp_path):
     _, analysis = evaluated_run
     report = write_report(analysis, "html", tmp_path / "report.html")
     text = report.read_text()
     assert "<script src=" not in text and text.count("Plotly.newPlot") == 4, "plotly.js is inlined, not fetched"
     screenshot = tmp_path / "report.png"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.route("**/*", lambda route: route.abort() if route.request.url.startswith("http") else route.continue_())
-        page.goto(report.as_uri())
-        page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
-        assert page.locator(".js-plotly-plot").count() == 4
-        assert page.locator(".js-plotly-plot .barlayer .point").count() > 0
-        assert page.get_by_text(analysis.items[0].question).count() >= 1
-        page.screenshot(path=str(screenshot), full_page=False)
-        browser.close()
+    page = new_page(1280, 1000)
+    page.route("**/*", lambda route: route.abort() if route.request.url.startswith("http") else route.continue_())
+    page.goto(report.as_uri())
+    page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
+    assert page.locator(".js-plotly-plot").count() == 4
+    assert page.locator(".js-plotly-plot .barlayer .point").count() > 0
+    assert page.get_by_text(analysis.items[0].question).count() >= 1
+    page.screenshot(path=str(screenshot), full_page=False)
     assert screenshot.stat().st_size > 10_000
     if target := os.environ.get("RAGLAB_SCREENSHOT_DIR"):
         Path(target).mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from lab.llm import KV_MODES, RecordingGenerator, TransformersGenerator, model_s
 from lab.llm.kv_experiments import cache_on_off, decode, prompt_of_length
 from lab.llm.kv_modes import new_cache
 from lab.llm.llama_cpp_backend import shared_prefix_length
-from tests.app.test_cli import raglab
+from tests.commands import raglab
 
 ROW_FIELDS = {"experiment", "mode", "context_tokens", "new_tokens", "kv_bytes_measured", "kv_bytes_theory", "ms",
               "tokens_per_s", "agreement"}

@@ -1,10 +1,6 @@
 """The strategy contract, the registry and the retrieval family, run on the real default models."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
@@ -19,6 +15,7 @@ from lab.kb.knowledge_base import KnowledgeBase
 from lab.steps.fusion import reciprocal_rank_fusion
 from lab.steps.reranking import relevance, rerank
 from strategies import BUILT_IN, UnknownStrategy, available_strategies, get_strategy
+from tests.commands import raglab
 from tests.conftest import REPO_ROOT, make_corpus_ctx
 
 STRATEGIES_DIR = REPO_ROOT / "strategies"
@@ -201,11 +198,6 @@ def test_cli_compare_on_a_knowledge_base_without_chunks_says_so(tmp_path, monkey
     KnowledgeBase.open(tmp_path, "empty", create=True).close()
     result = CliRunner().invoke(app, ["compare", "Who directed Ed Wood?", "--kb", "empty", "--home", str(tmp_path)])
     assert result.exit_code == 2 and "'empty' has no chunks yet" in result.output
-
-
-def raglab(*args: str, home: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "RAGLAB_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, env=env, timeout=600)
 
 
 def test_cli_compare_json_gives_one_object_per_strategy(demo_kb, lab_home):
