@@ -6,11 +6,10 @@ Budgets are kept small so each test runs only a few scored passes and at most on
 import pytest
 
 from lab.agent import Agent, AgentParams
-from lab.agent.records import EVIDENCE_PASSAGES, MIN_EVIDENCE_WORDS, NOT_FOUND, AgentRun, ToolResult
+from lab.agent.records import NOT_FOUND, AgentRun, ToolResult
 from lab.agent.tools import KeywordSearch, linked_passages
 from lab.context import LabContext
 from lab.core import Passage, Trace
-from lab.core.text import sentence_spans
 from lab.kb.knowledge_base import KnowledgeBase
 from lab.steps import read_passages
 from strategies import get_strategy
@@ -88,20 +87,29 @@ def test_the_plan_looks_up_a_named_page_but_not_a_name_much_of_the_corpus_shares
 
 
 def test_after_the_planned_steps_it_searches_with_the_found_sentence_closest_to_the_question_away_from_its_page(
-    bridge_ctx,
+    settings, embedder, generator, tmp_path, extractor,
 ):
-    run = Agent(bridge_ctx, AgentParams(plan=False, decision_margin=10.0)).retrieve(QUESTION)
+    """The one sentence naming the kettle's heating element and its maker is the closest by construction; the
+    maker's page shares no word with the question, so only that sentence leads to it."""
+    bridge = "The heating element of the Brio kettle is made by Calder Works."
+    pages = {
+        "Brio kettle": f"The Brio kettle holds 1.7 litres of water. {bridge} Its lid opens with a button.",
+        "Calder Works": "Calder Works is a foundry in Sheffield. It has cast metal parts since 1921.",
+        "Garden hose guide": "Drain the hose and store it indoors before the first frost of the winter.",
+        "Orla blender": "The Orla blender has a glass jug and three speeds. Wash the jug by hand after use.",
+    }
+    ctx = make_corpus_ctx(settings, embedder, generator, extractor, tmp_path, "agent-evidence", pages)
+    params = AgentParams(plan=False, follow_links=False, decision_margin=10.0)
+    question = "In which city is the maker of the Brio kettle's heating element?"
+
+    run = Agent(ctx, params).retrieve(question)
 
     first, evidence = act_steps(run)[:2]
-    found = AgentRun(QUESTION, Trace(), rankings=[first.passages], top_k=bridge_ctx.settings.top_k).passages
-    sentences = [(p.doc_title, text) for p in found[:EVIDENCE_PASSAGES] for s in sentence_spans(p.text)
-                 if len((text := " ".join(p.text[s.start : s.end].split())).split()) >= MIN_EVIDENCE_WORDS]
-    similarity = bridge_ctx.embedder.embed_many([text for _, text in sentences]) @ bridge_ctx.embedder.embed(QUESTION)
-    page, closest = sentences[int(similarity.argmax())]
-    assert first.action_input == QUESTION
-    assert evidence.action == "search" and evidence.action_input == closest
-    assert evidence.passages and page not in {p.doc_title for p in evidence.passages}
-    assert f"leaving out {page}" in evidence.observation
+    assert first.action_input == question and first.passages[0].doc_title == "Brio kettle"
+    assert evidence.action == "search" and evidence.action_input == bridge
+    assert evidence.passages[0].doc_title == "Calder Works"
+    assert "Brio kettle" not in {p.doc_title for p in evidence.passages}
+    assert "leaving out Brio kettle" in evidence.observation
 
 
 def test_then_it_follows_the_links_of_the_best_passages_to_a_page_no_search_found(
