@@ -156,11 +156,60 @@ def test_the_embedded_model_selects_the_docs_answer(demo_ctx: LabContext):
     assert ranked[0].text == "4.4"
 
 
-def test_a_yes_no_answer_is_one_of_the_two(demo_ctx: LabContext, demo_questions):
+def test_a_yes_no_question_is_scored_as_yes_against_no_in_one_call_with_no_prior_between_them(
+    demo_ctx: LabContext, demo_questions
+):
     record = record_answered(demo_questions, "yes")
     ranked, trace = selected(record["question"], supporting_passages(record), demo_ctx)
     assert sorted(r.text for r in ranked) == ["no", "yes"]
     assert trace.stages[0].detail["question_shape"] == "yes/no"
+    assert [call.path for call in trace.scoring_calls] == ["likelihood"] and trace.scoring_calls[0].options == 2
+    assert all(r.score == r.likelihood for r in ranked)
+
+
+AFFIRMED_OR_DENIED = [
+    ("Brio kettle manual", "Does the Brio kettle switch itself off when the water boils?",
+     "The Brio kettle switches itself off when the water boils.",
+     "The Brio kettle does not switch itself off; unplug it when the water boils."),
+    ("Corvo drill manual", "Is the Corvo drill waterproof?",
+     "The Corvo drill is waterproof.", "The Corvo drill is not waterproof."),
+    ("Aero fan manual", "Can the Aero fan be used outdoors?",
+     "The Aero fan can be used outdoors.", "The Aero fan cannot be used outdoors."),
+]
+"""One question each, with a passage that says yes and one that says no: made-up products, so no model knows
+the answer from memory."""
+
+
+def yes_lead(question: str, title: str, text: str, ctx: LabContext) -> float:
+    """How far "yes" outscores "no" when the question is read from this one passage."""
+    ranked, _ = selected(question, [Passage(0, title, 1.0, text)], ctx)
+    scores = {r.text: r.score for r in ranked}
+    return scores["yes"] - scores["no"]
+
+
+@pytest.mark.parametrize(
+    ("title", "question", "affirming", "denying"), AFFIRMED_OR_DENIED, ids=[pair[0] for pair in AFFIRMED_OR_DENIED]
+)
+def test_a_passage_that_says_yes_moves_the_pick_further_toward_yes_than_one_that_says_no(
+    demo_ctx: LabContext, title: str, question: str, affirming: str, denying: str
+):
+    """The model reads the evidence: the same question leans further to "yes" after a passage that affirms it.
+
+    The pick itself is not yet right both ways (see the next test): the 270M base model leans to "yes" on most
+    questions whatever the passage says, so this relation, not the pick, is what it can be held to."""
+    assert yes_lead(question, title, affirming, demo_ctx) > yes_lead(question, title, denying, demo_ctx)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason='Gemma 3 270M base leans to "yes": after "The Corvo drill is not waterproof." it still scores yes 1.8 '
+    "nats over no (measured on the embedded GGUF through llama.cpp). Passing means a better model or prompt: "
+    "drop this mark.",
+)
+def test_a_yes_no_pick_is_yes_when_the_passage_affirms_and_no_when_it_denies(demo_ctx: LabContext):
+    title, question, affirming, denying = AFFIRMED_OR_DENIED[1]
+    assert yes_lead(question, title, affirming, demo_ctx) > 0 > yes_lead(question, title, denying, demo_ctx)
 
 
 def test_auto_selects_with_the_embedded_base_model(generator):
