@@ -134,6 +134,7 @@ def entity_graph_chart(exported: dict, max_nodes: int = 120) -> go.Figure:
     import networkx as nx
 
     graph = nx.node_link_graph(exported, edges="edges")
+    node = {entry["id"]: entry for entry in exported["nodes"]}
     if graph.number_of_nodes() > max_nodes:
         keep = sorted(graph.degree(weight="weight"), key=lambda item: -item[1])[:max_nodes]
         graph = graph.subgraph(k for k, _ in keep)
@@ -148,14 +149,14 @@ def entity_graph_chart(exported: dict, max_nodes: int = 120) -> go.Figure:
     degrees = dict(graph.degree(weight="weight"))
     figure.add_scatter(
         x=[positions[k][0] for k in keys], y=[positions[k][1] for k in keys], mode="markers+text",
-        text=[html.escape(graph.nodes[k]["name"]) if degrees[k] >= sorted(degrees.values())[-min(15, len(keys))] else "" for k in keys],
+        text=[html.escape(node[k]["name"]) if degrees[k] >= sorted(degrees.values())[-min(15, len(keys))] else "" for k in keys],
         textposition="top center", customdata=keys,
-        hovertext=[html.escape(f"{graph.nodes[k]['name']} ({graph.nodes[k]['label']}, community {graph.nodes[k]['community']})")
+        hovertext=[html.escape(f"{node[k]['name']} ({node[k]['label']}, community {node[k]['community']})")
                    for k in keys],
         hoverinfo="text",
         marker=dict(
             size=[6 + 3 * min(degrees[k], 12) for k in keys],
-            color=[graph.nodes[k]["community"] if graph.nodes[k]["community"] is not None else -1 for k in keys],
+            color=[node[k]["community"] if node[k]["community"] is not None else -1 for k in keys],
             colorscale="Turbo", line=dict(width=0.5, color="#333"),
         ),
     )
