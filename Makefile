@@ -7,6 +7,13 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# llama-cpp-python ships as source only and compiles llama.cpp on install. A native build (-march=native)
+# turns on the AMX kernels of recent Xeons, which crash llama.cpp's decode (segfault, seen with 0.3.36
+# on a Sapphire Rapids VM); a portable AVX2 build runs on every x86-64 CPU of the last decade. The wheel
+# is built once per set of flags and kept in WHEELS, so a fresh clone installs it in seconds.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+LLAMA_REQUIREMENT := $(shell grep -i '^llama-cpp-python' requirements.txt)
+WHEELS := $(HOME)/.cache/raglab/wheels/$(shell echo '$(LLAMA_REQUIREMENT) $(LLAMA_CMAKE_ARGS)' | cksum | cut -d' ' -f1)
 
 FAST := not (browser or server or subprocess or slow)
 
@@ -26,9 +33,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/ask.py
 	$(BIN)/python bench/retrieval.py
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	ls $(WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel \
+		--quiet --no-deps --no-cache-dir --no-binary llama-cpp-python -w $(WHEELS) "$(LLAMA_REQUIREMENT)"
+	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall $(WHEELS)/llama_cpp_python-*.whl
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
