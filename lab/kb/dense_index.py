@@ -25,9 +25,10 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from lab.core.settings import INDEX_KINDS
+
 log = logging.getLogger(__name__)
 
-INDEX_KINDS = ("auto", "flat", "hnsw", "ivf", "sq8")
 AUTO_FLAT_LIMIT = 50_000
 AUTO_PROBE_VECTORS, AUTO_PROBE_QUERIES, AUTO_MIN_RECALL = 20_000, 200, 0.95
 SQ_TRAIN_POINTS = 100_000
