@@ -86,17 +86,11 @@ def _folder_row(kind: str, name: str, backend: str, folder: Path | None) -> dict
 
 
 def _served_rows(settings: "LabSettings") -> list[dict[str, Any]]:
-    import os
-
-    import openai
-
     from lab.core import ModelLoadError
     from lab.llm import served_models
 
-    key = os.environ.get(settings.generator_key_env) or "no-key"
-    client = openai.OpenAI(base_url=settings.generator_url, api_key=key, timeout=10, max_retries=0)
     try:
-        served = served_models(client, settings.generator_url)
+        served = served_models(settings)
     except ModelLoadError as error:
         return [
             {

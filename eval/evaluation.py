@@ -20,8 +20,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from eval.concurrency import Baton, shared_context
 from eval.qa_sets import QAItem, QASet
 from eval.run_store import RETRIED_ERROR, RunBusy, RunRecord, RunStore, now
@@ -88,7 +86,10 @@ def evaluate(
     `strategy@mode` with the generator's KV cache in that mode. `manifest_extra` is stored with a new run.
 
     One process at a time evaluates a run (a lock file beside the store); another is refused with RunBusy.
+    torch (to seed the run) loads here, beside the models, so the pages that import this module stay light.
     """
+    import torch
+
     run_id = run_id or new_run_id()
 
     def refusal(pid: str) -> RunBusy:

@@ -11,14 +11,14 @@ metrics are skipped for the run.
 
 import logging
 import os
-from dataclasses import dataclass, field
-from typing import Any
-
-from langchain_core.outputs import Generation, LLMResult
-from ragas.llms.base import BaseRagasLLM
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lab.core import LabSettings
 from lab.llm import Generator
+
+if TYPE_CHECKING:
+    from ragas.llms.base import BaseRagasLLM
 
 log = logging.getLogger(__name__)
 
@@ -27,31 +27,9 @@ class JudgeUnavailable(RuntimeError):
     pass
 
 
-@dataclass
-class GeneratorJudge(BaseRagasLLM):
-    """The lab's generator as a ragas LLM: greedy, so `n` completions are one completion repeated.
-
-    Generation runs synchronously inside ragas' coroutine: the model is shared with the strategies and
-    must never run two generations at once.
-    """
-
-    generator: Generator | None = field(default=None, repr=False)
-    max_new_tokens: int = 256
-
-    def generate_text(self, prompt: Any, n: int = 1, temperature: float | None = 0.01, stop=None, callbacks=None) -> LLMResult:
-        text = self.generator.generate(prompt.to_string(), stop=tuple(stop or ()), max_new_tokens=self.max_new_tokens).text
-        return LLMResult(generations=[[Generation(text=text) for _ in range(n)]])
-
-    async def agenerate_text(self, prompt: Any, n: int = 1, temperature: float | None = 0.01, stop=None, callbacks=None) -> LLMResult:
-        return self.generate_text(prompt, n, temperature, stop, callbacks)
-
-    def is_finished(self, response: LLMResult) -> bool:
-        return True
-
-
 @dataclass(frozen=True)
 class Judge:
-    llm: BaseRagasLLM
+    llm: "BaseRagasLLM"
     description: str
 
 
@@ -63,7 +41,11 @@ def judge_description(settings: LabSettings, generator_id: str) -> str:
 
 
 def build_judge(settings: LabSettings, generator: Generator) -> Judge:
-    """The configured judge; raises JudgeUnavailable, once, when the endpoint does not answer."""
+    """The configured judge; raises JudgeUnavailable, once, when the endpoint does not answer.
+
+    ragas and langchain (seconds to import) load here, when a run scores, not when the Settings page probes."""
+    from eval.ragas_metrics import GeneratorJudge
+
     description = judge_description(settings, generator.model_id)
     if not settings.judge_url:
         return Judge(GeneratorJudge(generator=generator, max_new_tokens=settings.judge_max_new_tokens), description)

@@ -7,7 +7,8 @@ NonLLMContextRecall, and their LLM metrics require an instructor (structured-out
 local base model cannot be. ragas marks the single-turn imports deprecated; the warning is silenced
 where they are imported, once.
 
-Semantic similarity and answer relevancy embed with the lab's embedder (`LabEmbeddings`). A metric
+Semantic similarity and answer relevancy embed with the lab's embedder (`LabEmbeddings`); the LLM metrics
+are judged by the lab's generator (`GeneratorJudge`) unless `eval.judges` names an endpoint. A metric
 that raises, times out, or returns NaN leaves NaN and the reason, and the next metric runs.
 """
 
@@ -16,13 +17,18 @@ import logging
 import math
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
+from langchain_core.outputs import Generation, LLMResult
 from ragas.dataset_schema import SingleTurnSample
 from ragas.embeddings.base import BaseRagasEmbeddings
+from ragas.llms.base import BaseRagasLLM
 from ragas.run_config import RunConfig
 
 from eval.scoring import MetricValue
 from lab.kb import Embedder
+from lab.llm import Generator
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,28 @@ class LabEmbeddings(BaseRagasEmbeddings):
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_documents(texts)
+
+
+@dataclass
+class GeneratorJudge(BaseRagasLLM):
+    """The lab's generator as a ragas LLM: greedy, so `n` completions are one completion repeated.
+
+    Generation runs synchronously inside ragas' coroutine: the model is shared with the strategies and
+    must never run two generations at once.
+    """
+
+    generator: Generator | None = field(default=None, repr=False)
+    max_new_tokens: int = 256
+
+    def generate_text(self, prompt: Any, n: int = 1, temperature: float | None = 0.01, stop=None, callbacks=None) -> LLMResult:
+        text = self.generator.generate(prompt.to_string(), stop=tuple(stop or ()), max_new_tokens=self.max_new_tokens).text
+        return LLMResult(generations=[[Generation(text=text) for _ in range(n)]])
+
+    async def agenerate_text(self, prompt: Any, n: int = 1, temperature: float | None = 0.01, stop=None, callbacks=None) -> LLMResult:
+        return self.generate_text(prompt, n, temperature, stop, callbacks)
+
+    def is_finished(self, response: LLMResult) -> bool:
+        return True
 
 
 def build_metrics(names: list[str], embeddings: LabEmbeddings, llm=None, run_config: RunConfig | None = None) -> dict:

@@ -10,10 +10,11 @@ from lab.core import (
     DEFAULT_CLOSED_BOOK_TEMPLATE,
     EMBEDDED_EMBEDDER,
     EMBEDDED_GENERATOR,
+    INDEX_KINDS,
     save_settings,
 )
 from lab.core import ModelLoadError
-from lab.kb import CHUNKER_NAMES, INDEX_KINDS
+from lab.kb import CHUNKER_NAMES
 from lab.llm import KV_MODES, GeneratorUnavailable, check_server
 
 st.set_page_config(page_title="RAG Lab · Settings", layout="wide")

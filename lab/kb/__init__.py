@@ -8,13 +8,11 @@ from lab.kb.chunking import CHUNKER_NAMES, make_chunker
 from lab.kb.embedding import Embedder, load_embedder
 from lab.kb.ingest_records import IngestReport, embedding_text
 from lab.kb.knowledge_base import KnowledgeBase, KnowledgeBaseError, knowledge_base_names
-from lab.kb.dense_index import INDEX_KINDS
 from lab.kb.loaders import SUPPORTED_SUFFIXES, UnreadableFile, find_files, load_documents
 from lab.kb.uploads import UploadRejected, save_upload
 
 __all__ = [
     "CHUNKER_NAMES",
-    "INDEX_KINDS",
     "Embedder",
     "IngestReport",
     "KnowledgeBase",

@@ -25,9 +25,10 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from lab.core.settings import INDEX_KINDS
+
 log = logging.getLogger(__name__)
 
-INDEX_KINDS = ("auto", "flat", "hnsw", "ivf", "sq8")
 AUTO_FLAT_LIMIT = 50_000
 """Chosen by hand between the sizes `bench/scale.py` measures: an exact scan of the demos' own embeddings answers
 in 0.58 ms at p99 at 10k vectors and 8.3 ms at 100k, against the 50 ms target; not searched."""

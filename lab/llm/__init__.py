@@ -9,8 +9,7 @@ from lab.llm.kv_experiments import KVRow, cache_modes, cache_on_off, memory_by_c
 from lab.llm.kv_modes import DYNAMIC, KV_MODES
 from lab.llm.kv_prefix import RecordingGenerator, replay_with_prefix_reuse
 from lab.llm.kv_theory import model_shapes, seed_claim_check
-from lab.llm.loading import embedded_gguf, file_sha256, load_generator
-from lab.llm.openai_backend import ServerCheck, check_server, list_models as served_models
+from lab.llm.loading import ServerCheck, check_server, embedded_gguf, file_sha256, load_generator, served_models
 from lab.llm.prompts import ANSWER_STOP, REWRITE_EXAMPLES, answer_prompt, closed_book_prompt, rewrite_prompt
 from lab.llm.transformers_backend import TransformersGenerator
 

@@ -84,3 +84,13 @@ class Generator(Protocol):
     def describe(self) -> dict[str, Any]:
         """Backend, model, URL (never a key) and capabilities, for traces, runs and reports."""
         ...
+
+
+def shared_prefix_length(first: Sequence[int], second: Sequence[int]) -> int:
+    """How many leading tokens two prompts share: what a cache holding the first can reuse for the second."""
+    length = 0
+    for a, b in zip(first, second):
+        if a != b:
+            break
+        length += 1
+    return length

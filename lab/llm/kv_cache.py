@@ -15,14 +15,15 @@ tokens, up to a residual length, at full precision until it quantizes them as a 
 
 import math
 from dataclasses import dataclass
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from lab.llm.kv_modes import DYNAMIC, FP8, QUANTO_GROUP_SIZE, QUANTO_RESIDUAL_LENGTH, STATIC, quantized_bits
 
 STORED_STATES = ("keys", "values", "_quantized_keys", "_quantized_values")
 FP8_SCALE_BYTES = 4
+
+if TYPE_CHECKING:
+    import torch
 
 
 def measured_kv_bytes(cache: Any) -> int:
@@ -37,8 +38,12 @@ def measured_kv_bytes(cache: Any) -> int:
     )
 
 
-def _plain_tensors(stored: Any) -> list[torch.Tensor]:
-    """The plain tensors behind a stored state: a tensor, a (data, scale) pair, or a quantized tensor subclass."""
+def _plain_tensors(stored: Any) -> list["torch.Tensor"]:
+    """The plain tensors behind a stored state: a tensor, a (data, scale) pair, or a quantized tensor subclass.
+
+    torch loads here, on a live cache, so the theory in this module stays light to import."""
+    import torch
+
     if stored is None:
         return []
     if isinstance(stored, (tuple, list)):

@@ -12,8 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import torch
-
 from lab.llm.backend import Generator
 from lab.llm.kv_cache import measured_kv_bytes, theoretical_kv_bytes
 from lab.llm.kv_modes import DYNAMIC, KV_MODES, new_cache
@@ -55,28 +53,32 @@ class Decoding:
     cache: Any
 
 
-@torch.inference_mode()
 def decode(generator: TransformersGenerator, prompt_ids: list[int], steps: int, cache: Any | None) -> Decoding:
-    """`steps` greedy tokens; with `cache=None` every step re-reads the whole sequence, as decoding without a cache does."""
-    model = generator.model
-    sequence = torch.tensor([prompt_ids], device=generator.device)
-    feed = sequence
-    tokens, step_ms, step_kv_bytes = [], [], []
-    for _ in range(steps):
-        started = time.perf_counter()
-        if cache is None:
-            logits = model(input_ids=sequence, use_cache=False, logits_to_keep=1).logits
-        else:
-            logits = model(input_ids=feed, past_key_values=cache, use_cache=True, logits_to_keep=1).logits
-        next_id = logits[:, -1].argmax(-1, keepdim=True)
-        if generator.device.startswith("cuda"):
-            torch.cuda.synchronize()
-        step_ms.append((time.perf_counter() - started) * 1000)
-        step_kv_bytes.append(measured_kv_bytes(cache))
-        tokens.append(int(next_id))
-        feed = next_id
-        sequence = torch.cat([sequence, next_id], dim=1)
-    return Decoding(tokens, step_ms, step_kv_bytes, cache)
+    """`steps` greedy tokens; with `cache=None` every step re-reads the whole sequence, as decoding without a cache does.
+
+    torch loads here, with a model already in hand, so importing the room stays light."""
+    import torch
+
+    with torch.inference_mode():
+        model = generator.model
+        sequence = torch.tensor([prompt_ids], device=generator.device)
+        feed = sequence
+        tokens, step_ms, step_kv_bytes = [], [], []
+        for _ in range(steps):
+            started = time.perf_counter()
+            if cache is None:
+                logits = model(input_ids=sequence, use_cache=False, logits_to_keep=1).logits
+            else:
+                logits = model(input_ids=feed, past_key_values=cache, use_cache=True, logits_to_keep=1).logits
+            next_id = logits[:, -1].argmax(-1, keepdim=True)
+            if generator.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            step_ms.append((time.perf_counter() - started) * 1000)
+            step_kv_bytes.append(measured_kv_bytes(cache))
+            tokens.append(int(next_id))
+            feed = next_id
+            sequence = torch.cat([sequence, next_id], dim=1)
+        return Decoding(tokens, step_ms, step_kv_bytes, cache)
 
 
 def prompt_of_length(generator: Generator, tokens: int) -> str:

@@ -37,7 +37,7 @@ import numpy as np
 
 from lab.core.placement import ModelLoadError
 from lab.core.tracing import Generation, Scores
-from lab.llm.backend import Capabilities, named_as_base_model
+from lab.llm.backend import Capabilities, named_as_base_model, shared_prefix_length
 
 log = logging.getLogger(__name__)
 
@@ -248,16 +248,6 @@ class LlamaCppGenerator:
         return np.ctypeslib.as_array(
             ctypes.cast(pointer, ctypes.POINTER(ctypes.c_float)), shape=(self.llama.n_vocab(),)
         ).copy()
-
-
-def shared_prefix_length(first: Sequence[int], second: Sequence[int]) -> int:
-    """How many leading tokens two prompts share: what a cache holding the first can reuse for the second."""
-    length = 0
-    for a, b in zip(first, second):
-        if a != b:
-            break
-        length += 1
-    return length
 
 
 def _groups(items: list[tuple[int, list[int]]], tokens: int, sequences: int) -> list[list[tuple[int, list[int]]]]:

@@ -6,20 +6,21 @@
   load converts it once into a plain safetensors folder under the model cache, keyed by the GGUF's
   sha256; later loads take a few seconds. Any local HF model folder loads as it is.
 - `openai`: nothing loads; the backend connects to the server at `generator_url`.
+
+A backend's module, and the library under it (llama.cpp, the openai client, torch), is imported by the
+function that loads or reaches that backend, so importing the room, as every web page does, loads none.
 """
 
 import hashlib
 import logging
 import shutil
+import time
+from dataclasses import dataclass
 from pathlib import Path
-
-import torch
 
 from lab.core.placement import ModelLoadError, Placement
 from lab.core.settings import EMBEDDED_GENERATOR, LabSettings
 from lab.llm.backend import Generator
-from lab.llm.llama_cpp_backend import LlamaCppGenerator
-from lab.llm.openai_backend import OpenAIGenerator
 from lab.llm.transformers_backend import TransformersGenerator
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,12 @@ log = logging.getLogger(__name__)
 
 def load_generator(settings: LabSettings, placement: Placement) -> Generator:
     if settings.backend == "openai":
+        from lab.llm.openai_backend import OpenAIGenerator
+
         return OpenAIGenerator.connect(settings)
     if settings.backend == "llama-cpp":
+        from lab.llm.llama_cpp_backend import LlamaCppGenerator
+
         return LlamaCppGenerator.load(
             generator_gguf(settings),
             settings.generator,
@@ -100,6 +105,7 @@ def _embedded_gemma_folder(cache: Path) -> Path:
 
 def _converted_gguf_folder(gguf_file: Path, sha256: str, cache: Path) -> Path:
     """De-quantize a GGUF once into a safetensors folder that reloads fast."""
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     folder = cache / f"gguf-{sha256[:16]}"
@@ -125,3 +131,43 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ServerCheck:
+    """What the Settings page's "Test connection" shows about a generator server."""
+
+    url: str
+    models: list[str]
+    model: str
+    round_trip_ms: float
+    chat_only: bool
+    can_score: bool
+    scoring: str
+
+
+def check_server(settings: LabSettings) -> ServerCheck:
+    """Connect as the backend would, and time one short completion; raises ModelLoadError or GeneratorUnavailable."""
+    from lab.llm.openai_backend import OpenAIGenerator, list_models
+
+    generator = OpenAIGenerator.connect(settings)
+    started = time.perf_counter()
+    generator.generate("Hello", max_new_tokens=1)
+    return ServerCheck(
+        url=generator.url,
+        models=list_models(generator.client, generator.url),
+        model=generator.model_id,
+        round_trip_ms=(time.perf_counter() - started) * 1000,
+        chat_only=generator.capabilities.chat_only,
+        can_score=generator.capabilities.can_score,
+        scoring=generator.scoring_note,
+    )
+
+
+def served_models(settings: LabSettings) -> list[str]:
+    """The models the server at `generator_url` lists, asked once without retrying (`raglab models`).
+
+    Raises ModelLoadError when no server answers there."""
+    from lab.llm.openai_backend import list_models, open_client
+
+    return list_models(open_client(settings, settings.generator_url, timeout_s=10, retries=0), settings.generator_url)

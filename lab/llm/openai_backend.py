@@ -23,7 +23,6 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -69,12 +68,7 @@ class OpenAIGenerator:
                 "The openai backend needs a server: set generator_url (RAGLAB_GENERATOR_URL or --generator-url), "
                 "for example http://127.0.0.1:8000/v1."
             )
-        client = openai.OpenAI(
-            base_url=url,
-            api_key=os.environ.get(settings.generator_key_env) or "no-key",
-            timeout=settings.generator_timeout_s,
-            max_retries=settings.generator_retries,
-        )
+        client = open_client(settings, url, settings.generator_timeout_s, settings.generator_retries)
         shown = redacted_url(url)
         served = list_models(client, shown)
         model = served[0] if settings.generator == EMBEDDED_GENERATOR and served else settings.generator
@@ -239,6 +233,12 @@ class OpenAIGenerator:
             ) from error
 
 
+def open_client(settings: LabSettings, url: str, timeout_s: float, retries: int) -> openai.OpenAI:
+    """A client for `url`; the key, read now from the environment variable the settings name, stays in the client."""
+    key = os.environ.get(settings.generator_key_env) or "no-key"
+    return openai.OpenAI(base_url=url, api_key=key, timeout=timeout_s, max_retries=retries)
+
+
 def list_models(client: openai.OpenAI, url: str) -> list[str]:
     """The model ids the server lists; an empty list where it lists none."""
     try:
@@ -268,32 +268,3 @@ def _message(error: openai.APIStatusError) -> str:
     body = error.body if isinstance(error.body, dict) else {}
     detail = body.get("message") or body.get("detail") or body.get("error") or str(error)
     return str(detail)[:300]
-
-
-@dataclass(frozen=True)
-class ServerCheck:
-    """What the Settings page's "Test connection" shows about a generator server."""
-
-    url: str
-    models: list[str]
-    model: str
-    round_trip_ms: float
-    chat_only: bool
-    can_score: bool
-    scoring: str
-
-
-def check_server(settings: LabSettings) -> ServerCheck:
-    """Connect as the backend would, and time one short completion; raises ModelLoadError or GeneratorUnavailable."""
-    generator = OpenAIGenerator.connect(settings)
-    started = time.perf_counter()
-    generator.generate("Hello", max_new_tokens=1)
-    return ServerCheck(
-        url=generator.url,
-        models=list_models(generator.client, generator.url),
-        model=generator.model_id,
-        round_trip_ms=(time.perf_counter() - started) * 1000,
-        chat_only=generator.capabilities.chat_only,
-        can_score=generator.capabilities.can_score,
-        scoring=generator.scoring_note,
-    )

@@ -1,12 +1,17 @@
 """Every page of the web lab renders with the demo KB, through Streamlit's testing harness."""
 
+import ast
 import re
+import subprocess
+import sys
 
 import pytest
 from streamlit.testing.v1 import AppTest
 from tests.conftest import REPO_ROOT
 
 PAGES = REPO_ROOT / "pages"
+MODEL_LIBRARIES = ("torch", "transformers", "sentence_transformers", "llama_cpp", "openai", "spacy", "faiss",
+                   "networkx", "bm25s", "ragas")
 
 
 @pytest.fixture
@@ -32,6 +37,17 @@ def on_demo(app: AppTest) -> AppTest:
 @pytest.mark.parametrize("name", sorted(p.name for p in PAGES.glob("*.py")))
 def test_every_page_renders_without_exceptions(lab_env, name):
     assert not page(name).run().exception
+
+
+def test_no_page_imports_a_model_library_before_it_draws():
+    """First paint: what the pages import before their titles loads no model library (`bench/first_paint.py`)."""
+    scripts = [REPO_ROOT / "Home.py", *sorted(PAGES.glob("*.py"))]
+    imports = [ast.unparse(node) for script in scripts for node in ast.parse(script.read_text()).body
+               if isinstance(node, (ast.Import, ast.ImportFrom))]
+    report = f"import sys; print(sorted(set({MODEL_LIBRARIES!r}) & {{name.split('.')[0] for name in sys.modules}}))"
+    loaded = subprocess.run([sys.executable, "-c", "\n".join([*imports, report])], cwd=REPO_ROOT,
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
 
 
 def test_compare_returns_one_answer_column_per_chosen_strategy(lab_env):

@@ -6,9 +6,9 @@ import pytest
 
 from app.kv_lab import QUICK_PLAN, run_kv_lab
 from lab.llm import KV_MODES, RecordingGenerator, TransformersGenerator, model_shapes, replay_with_prefix_reuse
+from lab.llm.backend import shared_prefix_length
 from lab.llm.kv_experiments import cache_on_off, decode, prompt_of_length
 from lab.llm.kv_modes import new_cache
-from lab.llm.llama_cpp_backend import shared_prefix_length
 from tests.commands import raglab
 
 ROW_FIELDS = {"experiment", "mode", "context_tokens", "new_tokens", "kv_bytes_measured", "kv_bytes_theory", "ms",
