@@ -78,9 +78,9 @@ class GraphLookup:
         for key in keys:
             for chunk_id in self.graph.pages_of(key):
                 scored[chunk_id] = max(scored.get(chunk_id, 0.0), 3.0)
-            links = self.graph.neighbours(key)
-            strongest = max(links.values(), default=1.0)
-            strengths = {n: weight / strongest * self.graph.specificity(n) for n, weight in links.items()}
+            weights = self.graph.neighbours(key)
+            strongest = max(weights.values(), default=1.0)
+            strengths = {n: weight / strongest * self.graph.specificity(n) for n, weight in weights.items()}
             for page in pages_named_on(key, self.graph, self.kb):
                 strengths[page] = max(strengths.get(page, 0.0), self.graph.specificity(page))
             neighbours: dict[int, float] = {}
