@@ -51,6 +51,7 @@ def act_steps(run) -> list:
     return [step for step in run.steps if step.kind == "act"]
 
 
+@pytest.mark.slow
 def test_given_a_bridge_question_when_the_agent_answers_then_it_finds_both_hops_traditional_only_the_first(
     bridge_ctx,
 ):

@@ -25,6 +25,7 @@ def cli_home(first_ask) -> Path:
     return first_ask[0]
 
 
+@pytest.mark.slow
 def test_naming_the_demo_kb_on_a_fresh_home_builds_it_from_the_bundled_sample(first_ask):
     home, result = first_ask
     assert "first use: build demo from hotpotqa_dev_sample.json" in result.stderr

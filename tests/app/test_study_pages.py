@@ -35,6 +35,7 @@ def test_the_corpus_page_previews_every_chunker_and_rechunks_a_knowledge_base_in
     copy.close()
 
 
+@pytest.mark.slow
 def test_the_evaluate_page_runs_a_chunking_study_and_shows_the_chunker_table(lab_env):
     app = page("3_Evaluate.py").run()
     app.number_input[0].set_value(1)

@@ -55,6 +55,7 @@ def test_a_chunker_that_fails_on_one_file_is_reported_and_the_other_files_are_in
     assert "the llm chunker failed on it" in report.failures[0].reason
 
 
+@pytest.mark.slow
 def test_raglab_sweep_stores_one_run_keyed_by_chunker_and_strategy_with_a_chunker_table(settings, tmp_path):
     questions = tmp_path / "two.json"
     questions.write_text(json.dumps(json.loads(DEMO_FILE.read_text())[:2]))

@@ -26,6 +26,7 @@ def evaluated_run(tmp_path_factory, demo_ctx, demo_questions):
     store.close()
 
 
+@pytest.mark.slow
 def test_the_report_compares_each_strategy_with_traditional_on_paired_items(evaluated_run):
     _, analysis = evaluated_run
     assert analysis.baseline == "traditional" and list(analysis.comparisons) == ["no-retrieval"]

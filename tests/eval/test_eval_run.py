@@ -101,6 +101,7 @@ def test_a_judge_endpoint_that_is_down_is_reported_once_and_llm_metrics_skipped(
     assert all(r.metrics["answer_f1"].value is not None for r in results)
 
 
+@pytest.mark.slow
 def test_the_embedded_base_model_judge_scores_or_records_nan_with_a_reason(demo_ctx, store, two_questions):
     settings = demo_ctx.settings.model_copy(update={"judge_max_new_tokens": 24, "judge_timeout_s": 90})
     ctx: LabContext = dataclasses.replace(demo_ctx, settings=settings)

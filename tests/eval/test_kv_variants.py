@@ -19,6 +19,7 @@ def two_questions(tmp_path):
     return load_qa_set(path)
 
 
+@pytest.mark.slow
 def test_a_kv_mode_variant_is_stored_scored_and_analysed_beside_its_strategy(
     settings, embedder, transformers_generator, demo_kb, two_questions, tmp_path, extractor
 ):

@@ -48,6 +48,7 @@ def records() -> list[dict]:
     return [json.loads(line) for line in DOCS_DEMO_QUESTIONS.read_text().splitlines() if line.strip()]
 
 
+@pytest.mark.slow
 def test_the_docs_demo_builds_every_page_into_its_own_kb_without_a_failure(build_report, ingested):
     pages = sorted(DOCS_DEMO_DIR.glob("*.md"))
     assert build_report.failures == []

@@ -1,5 +1,6 @@
 """The in-process backends: llama.cpp on the embedded GGUF, held against transformers on the same weights."""
 
+import pytest
 from dataclasses import replace
 
 from lab.core.text import token_overlap
@@ -45,6 +46,7 @@ def test_llama_cpp_generation_stops_at_the_stop_string_and_counts_its_tokens(gen
     assert 0 < generation.new_tokens <= generator.max_new_tokens
 
 
+@pytest.mark.slow
 def test_on_eight_demo_questions_llama_cpp_retrieves_the_same_and_mostly_writes_the_same_answer(
     demo_ctx, transformers_generator, demo_questions
 ):
@@ -64,6 +66,7 @@ def test_on_eight_demo_questions_llama_cpp_retrieves_the_same_and_mostly_writes_
     assert same >= 4 and sum(overlaps) / len(overlaps) >= 0.6
 
 
+@pytest.mark.slow
 def test_llama_cpp_scores_many_continuations_side_by_side_as_it_scores_each_alone(generator):
     """Forty answer candidates share one evaluation of the prompt; each is its own sequence on its cache."""
     continuations = [f" {word}\n" for word in ("Poland", "France", "Warsaw", "physicist", "the Sorbonne", "1867")] * 7

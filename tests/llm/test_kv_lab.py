@@ -29,6 +29,7 @@ def test_every_cache_mode_measures_what_theory_predicts_within_one_percent(trans
     assert abs(generation.kv_bytes - generation.kv_bytes_theory) <= 0.01 * generation.kv_bytes_theory
 
 
+@pytest.mark.slow
 def test_a_quantized_cache_holds_at_most_a_third_of_dynamic_fp32_at_a_long_context(transformers_generator):
     ids = transformers_generator.tokenizer(prompt_of_length(transformers_generator, 1800)).input_ids
     config = transformers_generator.model.config
@@ -38,6 +39,7 @@ def test_a_quantized_cache_holds_at_most_a_third_of_dynamic_fp32_at_a_long_conte
         assert quantized <= dynamic / 3, mode
 
 
+@pytest.mark.slow
 def test_the_cache_changes_the_time_per_token_not_the_tokens(transformers_generator):
     prompt_ids = transformers_generator.tokenizer("The ferry to the island leaves the harbour at").input_ids
     cached = decode(transformers_generator, prompt_ids, 12, new_cache("dynamic", transformers_generator.model.config, 0))
@@ -50,6 +52,7 @@ def test_the_cache_changes_the_time_per_token_not_the_tokens(transformers_genera
     assert len(per_token["cache off"]) == 24 and per_token["cache off"][-1] > per_token["cache on"][-1]
 
 
+@pytest.mark.slow
 def test_replaying_a_strategy_counts_the_prompt_it_shares_and_times_reading_it_again(demo_ctx, transformers_generator):
     from dataclasses import replace
 
@@ -82,6 +85,7 @@ def test_the_theory_calculator_agrees_with_the_embedded_models_own_config(transf
     assert gemma.cache_bytes(1500, "fp16") == pytest.approx(from_config, rel=0.01)
 
 
+@pytest.mark.slow
 def test_the_lab_runs_all_five_experiments_on_real_prompts(demo_ctx, transformers_generator, demo_questions):
     report = run_kv_lab(demo_ctx, transformers_generator, [q["question"] for q in demo_questions[:2]], QUICK_PLAN)
     experiments = {row.experiment for row in report.rows}
@@ -96,6 +100,7 @@ def test_the_lab_runs_all_five_experiments_on_real_prompts(demo_ctx, transformer
     assert len(report.findings) >= 5
 
 
+@pytest.mark.slow
 def test_raglab_kv_json_prints_every_row_with_its_fields(settings, demo_kb):
     result = raglab("kv", "--quick", "--json", home=settings.home)
     assert result.returncode == 0, result.stderr

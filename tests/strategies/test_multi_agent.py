@@ -53,6 +53,7 @@ def test_multi_agent_is_listed_after_agentic_by_raglab_strategies():
     assert list(available_strategies()).count("multi-agent") == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_the_manager_each_researcher_and_the_consensus_work_in_lanes_of_their_own(answers, mode):
     trace = answers[mode].trace
