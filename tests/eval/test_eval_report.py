@@ -36,6 +36,7 @@ def test_the_report_compares_each_strategy_with_traditional_on_paired_items(eval
     assert "## Paired difference from traditional" in markdown and "recall_at_k: 6 of 6 results scored" in markdown
 
 
+@pytest.mark.slow
 def test_the_csv_has_one_row_per_item_and_strategy_with_every_metric(evaluated_run):
     _, analysis = evaluated_run
     rows = list(csv.DictReader(io.StringIO(render_csv(analysis))))

@@ -56,6 +56,7 @@ def test_the_docs_demo_builds_every_page_into_its_own_kb_without_a_failure(build
     assert 30 <= len(ingested) <= 80 and len(ingested) == len(pages)
 
 
+@pytest.mark.slow
 def test_every_ingested_page_has_a_unique_title_from_its_first_heading(ingested):
     titles = [title for title, _, _ in ingested]
     assert len(set(titles)) == len(titles)
@@ -63,6 +64,7 @@ def test_every_ingested_page_has_a_unique_title_from_its_first_heading(ingested)
         assert f"# {title}\n" in text
 
 
+@pytest.mark.slow
 def test_the_licence_ships_beside_the_pages_but_is_not_ingested(ingested):
     assert "Copyright 2014 Pallets" in (DOCS_DEMO_DIR / "LICENSE").read_text()
     assert not any(source.endswith("LICENSE") for _, source, _ in ingested)
@@ -98,12 +100,14 @@ def test_yes_no_references_are_yes_or_no_and_both_occur(records):
     assert abs(answers["yes"] - answers["no"]) <= 1
 
 
+@pytest.mark.slow
 def test_every_gold_title_is_the_title_of_an_ingested_page(ingested):
     titles = {title for title, _, _ in ingested}
     for item in load_qa_set(DOCS_DEMO_QUESTIONS).items:
         assert item.reference_doc_titles and set(item.reference_doc_titles) <= titles, item.item_id
 
 
+@pytest.mark.slow
 def test_every_short_answer_is_written_in_one_of_its_gold_pages(ingested):
     text_of = {title: squeezed(text) for title, _, text in ingested}
     for item in load_qa_set(DOCS_DEMO_QUESTIONS).items:

@@ -68,6 +68,7 @@ def test_the_manager_each_researcher_and_the_consensus_work_in_lanes_of_their_ow
     assert calls_in_lanes == len(trace.llm_calls) + len(trace.scoring_calls) > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_each_researcher_searches_with_its_own_tool_and_no_other(answers, mode):
     tools_by_agent: dict[str, set[str]] = {}
@@ -78,6 +79,7 @@ def test_each_researcher_searches_with_its_own_tool_and_no_other(answers, mode):
     assert len(set.union(*tools_by_agent.values())) == len(RESEARCHERS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_the_answer_is_the_winning_proposal_with_the_winners_evidence(answers, mode, bridge_question):
     answer = answers[mode]
@@ -93,6 +95,7 @@ def test_the_answer_is_the_winning_proposal_with_the_winners_evidence(answers, m
     assert bridge_question["supporting_facts"][0][0] in {p.doc_title for p in answer.passages}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_votes_are_weighted_by_likelihood_and_a_debate_follows_disagreement(answers, mode):
     answer = answers[mode]
@@ -110,6 +113,7 @@ def test_votes_are_weighted_by_likelihood_and_a_debate_follows_disagreement(answ
     assert max(decided["votes"], key=decided["votes"].get) == decided["winner"]
 
 
+@pytest.mark.slow
 def test_when_researchers_disagree_each_proposal_is_weighed_against_the_others_evidence(answers):
     """On the bridge question the researchers' evidence differs enough that at least one mode disagrees."""
     debated = [answer for answer in answers.values() if stages_named(answer, "debate")]
@@ -138,6 +142,7 @@ def test_the_tally_adds_to_each_proposal_what_the_other_researchers_evidence_con
     assert votes == pytest.approx({"Paris": 2 * 0.25 + 0.6, "Lyon": 0.75 + 0.1 + 0.2})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_every_answer_mode_reads_the_proposals_its_way(answers, mode):
     answer = answers[mode]
@@ -151,6 +156,7 @@ def test_every_answer_mode_reads_the_proposals_its_way(answers, mode):
         assert generations == {"propose"}
 
 
+@pytest.mark.slow
 def test_the_trace_with_its_lanes_is_json_and_draws_as_one_swim_lane_per_agent(answers):
     answer = answers["select"]
     stored = json.loads(json.dumps(answer.to_dict()))
