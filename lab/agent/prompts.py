@@ -12,6 +12,7 @@ from lab.core import examples
 from lab.core.contracts import Passage
 
 PASSAGE_CHARS = 240
+"""Characters of each passage a decision prompt shows: a cost bound for the small model's context, chosen by hand."""
 
 _MANUAL = f"Passage ({examples.MANUAL_TITLE}): {examples.MANUAL_PASSAGE}\n"
 _SUFFICIENCY_EXAMPLES = (

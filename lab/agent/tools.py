@@ -18,6 +18,7 @@ from lab.kb.knowledge_base import KnowledgeBase
 from lab.steps.fusion import reciprocal_rank_fusion
 
 FUSION_DEPTH = 20
+"""Hits of each retriever the hybrid search tool fuses; chosen by hand, not searched."""
 
 
 class Tool(Protocol):

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     import networkx as nx
 
 COMMUNITY_SEED = 42
+"""Fixes the community detection, so the same graph always splits the same way."""
 SUMMARY_SENTENCES = 3
+"""Sentences in a community's summary; chosen by hand, not searched."""
 
 
 @dataclass(frozen=True)

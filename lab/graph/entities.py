@@ -27,6 +27,7 @@ NON_ENTITY_LABELS = frozenset({"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 TITLE_LABEL = "TITLE"
 NEAR_SPELLING_RATIO = 90.0
+"""rapidfuzz similarity (0-100) above which two spellings name one entity; chosen by hand, not searched."""
 _PRONOUNS = frozenset({"he", "she", "it", "they"})
 _DISAMBIGUATOR = re.compile(r"\s*\([^()]*\)\s*$")
 _POSSESSIVE = re.compile(r"['’]s\b")

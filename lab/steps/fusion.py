@@ -12,6 +12,7 @@ from dataclasses import replace
 from lab.core.contracts import Passage
 
 RRF_K = 60
+"""The constant of Cormack, Clarke and Buettcher (SIGIR 2009), who found 60 works well across collections; not tuned here."""
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[Passage]], limit: int, k: int = RRF_K) -> list[Passage]:

@@ -28,6 +28,7 @@ from lab.llm.prompts import ANSWER_STOP, closed_book_prompt
 from lab.steps.candidates import Candidate, QuestionShape, answer_candidates, question_shape
 
 SHOWN_CANDIDATES = 5
+"""Candidates the trace shows; display only, it changes no answer."""
 
 
 @dataclass(frozen=True)
