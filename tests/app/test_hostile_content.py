@@ -31,6 +31,8 @@ The Zorblax 3000 blender was designed by Maria Schmidt in Berlin. Its jar holds 
 {"Zorblax " * 3000}
 """
 SHOWN = "designed by Maria Schmidt"  # a passage is on the page once this is
+SCRIPT_DONE = "document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
+"""Streamlit has run the page's script to its end: every element it draws has been sent."""
 QUESTION = "How much does the Zorblax 3000 jar hold? <script>alert(6)</script>"
 PAGES = ["", "Corpus", "Compare", "Evaluate", "Reports", "Graph", "KV_cache", "Settings"]
 
@@ -97,6 +99,7 @@ def test_every_page_of_the_web_lab_shows_hostile_content_as_text_and_obeys_none_
         page.get_by_role("button", name="Ask").click()
         page.get_by_role("heading", name="Passages").wait_for(timeout=300_000)
         page.get_by_text(SHOWN).first.wait_for(timeout=60_000)
+        page.wait_for_function(SCRIPT_DONE, timeout=120_000)
         seen["home, answered"] = watched.foreign()
         home_text = page.locator("body").inner_text()
 
@@ -118,6 +121,7 @@ def test_every_page_of_the_web_lab_shows_hostile_content_as_text_and_obeys_none_
         page.get_by_label("Search an entity").press("Enter")
         page.get_by_role("heading", name="Chunks that mention it").wait_for(timeout=120_000)
         page.get_by_text(SHOWN).first.wait_for(timeout=60_000)
+        page.wait_for_function(SCRIPT_DONE, timeout=120_000)
         seen["graph, entity chosen"] = watched.foreign()
         graph_text = page.locator("body").inner_text()
 
