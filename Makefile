@@ -7,13 +7,17 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# llama-cpp-python ships as source only and compiles llama.cpp on install. A native build (-march=native)
-# turns on the AMX kernels of recent Xeons, which crash llama.cpp's decode (segfault, seen with 0.3.36
-# on a Sapphire Rapids VM); a portable AVX2 build runs on every x86-64 CPU of the last decade. The wheel
-# is built once per set of flags and kept in WHEELS, so a fresh clone installs it in seconds.
-LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+# llama-cpp-python ships as source only and compiles llama.cpp on install, here for the CPU it runs on
+# (-march=native): on the 2-core Xeon, AVX-512 reads prompts 1.4x faster than a portable AVX2 build
+# (docs/benchmarks.md). AMX is left out where the CPU has it: its kernels crash llama.cpp's decode on
+# Sapphire Rapids VMs (segfault in ggml_backend_amx_mul_mat, llama.cpp issue 20824, unfixed upstream).
+# The wheel is built once per CPU and set of flags and kept in WHEELS, so a fresh clone installs it in
+# seconds; a different CPU gets its own wheel instead of one that could stop on an unknown instruction.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=ON
+LLAMA_CFLAGS ?= $(shell grep -qw amx_tile /proc/cpuinfo 2>/dev/null && echo -mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
 LLAMA_REQUIREMENT := $(shell grep -i '^llama-cpp-python' requirements.txt)
-WHEELS := $(HOME)/.cache/raglab/wheels/$(shell echo '$(LLAMA_REQUIREMENT) $(LLAMA_CMAKE_ARGS)' | cksum | cut -d' ' -f1)
+CPU_FEATURES := $(shell grep -m1 -E '^(flags|Features)' /proc/cpuinfo 2>/dev/null || uname -m)
+WHEELS := $(HOME)/.cache/raglab/wheels/$(shell echo '$(LLAMA_REQUIREMENT) $(LLAMA_CMAKE_ARGS) $(LLAMA_CFLAGS) $(CPU_FEATURES)' | cksum | cut -d' ' -f1)
 
 FAST := not (browser or server or subprocess or slow)
 
@@ -36,7 +40,8 @@ bench: $(STAMP)
 $(STAMP): requirements.txt pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	ls $(WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel \
+	ls $(WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" \
+		CFLAGS="$(LLAMA_CFLAGS)" CXXFLAGS="$(LLAMA_CFLAGS)" $(BIN)/python -m pip wheel \
 		--quiet --no-deps --no-cache-dir --no-binary llama-cpp-python -w $(WHEELS) "$(LLAMA_REQUIREMENT)"
 	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall $(WHEELS)/llama_cpp_python-*.whl
 	$(BIN)/python -m pip install --quiet -r requirements.txt

@@ -1,29 +1,40 @@
 """Generator backends side by side, in one run on one machine: speed of the model, then of a whole evaluation.
 
+Every part first prints the CPU (model, cores this process may use, its SIMD features) and what the
+installed llama.cpp was built with: its figures hold for that CPU and build only.
+
 `--part tokens`: the embedded model through transformers (fp32, de-quantized) and through llama.cpp
-(Q4_K_M as shipped), on the same answer prompts built from the demo KB (top-5 passages, about 500
+(Q4_K_M as shipped), on the same answer prompts built from the demo KB (top-5 passages, about 600
 tokens), greedy. Prefill tokens/s is the prompt's tokens over the time to the first new token, with no
 cache reuse; decode tokens/s is the remaining new tokens over the remaining time; load is the time to
 a usable generator in this process. Medians over `--repeats`. Targets: llama-cpp decode >= 6x, prefill
-no slower.
+no slower. `--compare-wheel W` adds a llama-cpp row for another build of llama-cpp-python (a wheel file,
+say the portable AVX2 one), measured in a child process on the same prompts in the same run.
+
+`--part shared`: seconds per answer of traditional RAG in select mode on the demo questions, with the CPU
+quiet and with one other CPU-bound process running, for llama.cpp on every core and on one core fewer
+(the `generator_threads` setting). Target: with the other process running, <= 3x the quiet time.
 
 `--part eval`: `raglab eval` on the bundled demo set with every strategy (default metrics), wall time
 of the command, with `transformers` and `llama-cpp` in process, and with the `openai` backend against
 llama-cpp-python's server on the same GGUF at concurrency 1 and 8. Targets: llama-cpp in process at
 least 3x faster than transformers; concurrency 8 at least 1.5x the items/s of concurrency 1.
 
-    .venv/bin/python bench/backends.py --part tokens
+    .venv/bin/python bench/backends.py --part tokens [--compare-wheel OTHER.whl]
+    .venv/bin/python bench/backends.py --part shared
     .venv/bin/python bench/backends.py --part eval [--limit 20]
 """
 
 import argparse
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import lab  # noqa: F401
@@ -34,6 +45,21 @@ from lab.llm import answer_prompt, embedded_gguf, load_generator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NEW_TOKENS = 64
+SIMD_FEATURES = ("avx2", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "asimd", "sve")
+
+
+def machine() -> str:
+    """The CPU and the llama.cpp build the figures belong to."""
+    import llama_cpp
+
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    fields = dict(line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
+    model = fields.get("model name\t", platform.processor()).strip()
+    features = set(fields.get("flags\t\t", fields.get("Features\t", "")).split())
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    build = llama_cpp.llama_print_system_info().decode().strip()
+    return (f"CPU: {model}, {cores} cores usable, SIMD: {' '.join(f for f in SIMD_FEATURES if f in features)}\n"
+            f"llama.cpp {llama_cpp.__version__} build: {build}\n")
 
 
 def demo_prompts(settings: LabSettings, count: int) -> list[str]:
@@ -72,20 +98,43 @@ def token_speeds(generator, prompts: list[str], repeats: int) -> dict[str, float
     }
 
 
+def measured_row(home: Path, backend: str, prompts: list[str], repeats: int) -> dict[str, float]:
+    settings = LabSettings(home=home, backend=backend)
+    placement = resolve_placement(settings)
+    load_generator(settings, placement)
+    started = time.perf_counter()
+    generator = load_generator(settings, placement)
+    load_s = time.perf_counter() - started
+    generator.generate(prompts[0], stop=(), max_new_tokens=4)
+    return {"load_s": load_s, **token_speeds(generator, prompts, repeats)}
+
+
+def row_from_wheel(wheel: Path, home: Path, prompts: list[str], repeats: int) -> dict[str, float]:
+    """The llama-cpp row for another build of llama-cpp-python: unpacked and imported ahead of the installed one."""
+    site = Path(tempfile.mkdtemp(prefix="raglab-bench-wheel-"))
+    zipfile.ZipFile(wheel).extractall(site)
+    prompts_file = site / "prompts.json"
+    prompts_file.write_text(json.dumps(prompts))
+    command = [sys.executable, __file__, "--part", "row", "--home", str(home), "--prompts-file", str(prompts_file),
+               "--repeats", str(repeats)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(REPO_ROOT)])}
+    output = subprocess.run(command, env=env, check=True, capture_output=True, text=True, cwd=REPO_ROOT).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def part_row(args) -> None:
+    import llama_cpp
+
+    row = measured_row(args.home, "llama-cpp", json.loads(args.prompts_file.read_text()), args.repeats)
+    print(json.dumps({**row, "build": llama_cpp.llama_print_system_info().decode().strip()}))
+
+
 def part_tokens(args) -> None:
     home = Path(tempfile.mkdtemp(prefix="raglab-bench-backends-"))
-    rows = {}
     prompts = demo_prompts(LabSettings(home=home), args.prompts)
-    for backend in ("transformers", "llama-cpp"):
-        settings = LabSettings(home=home, backend=backend)
-        placement = resolve_placement(settings)
-        load_generator(settings, placement)
-        started = time.perf_counter()
-        generator = load_generator(settings, placement)
-        load_s = time.perf_counter() - started
-        generator.generate(prompts[0], stop=(), max_new_tokens=4)
-        rows[backend] = {"load_s": load_s, **token_speeds(generator, prompts, args.repeats)}
-        del generator
+    rows = {backend: measured_row(home, backend, prompts, args.repeats) for backend in ("transformers", "llama-cpp")}
+    for number, wheel in enumerate(args.compare_wheel, start=1):
+        rows[f"llama-cpp, compared build {number}"] = row_from_wheel(wheel, home, prompts, args.repeats)
     print("| backend | weights | load s | prompt tokens | prefill tokens/s | decode tokens/s |")
     print("|---|---|---|---|---|---|")
     for backend, row in rows.items():
@@ -96,6 +145,50 @@ def part_tokens(args) -> None:
     print(f"\nllama-cpp / transformers: decode {fast['decode_tokens_per_s'] / slow['decode_tokens_per_s']:.1f}x "
           f"(target >= 6), prefill {fast['prefill_tokens_per_s'] / slow['prefill_tokens_per_s']:.2f}x (target >= 1), "
           f"load {slow['load_s'] / fast['load_s']:.1f}x faster")
+    for label, row in rows.items():
+        if "build" in row:
+            print(f"{label}: {args.compare_wheel[int(label.split()[-1]) - 1]}, built with: {row['build']}\n"
+                  f"installed llama-cpp / {label}: prefill "
+                  f"{fast['prefill_tokens_per_s'] / row['prefill_tokens_per_s']:.2f}x, decode "
+                  f"{fast['decode_tokens_per_s'] / row['decode_tokens_per_s']:.2f}x")
+
+
+def seconds_per_answer(settings: LabSettings, questions: list[str]) -> float:
+    from strategies import get_strategy
+
+    ctx = build_context(settings, "demo")
+    strategy = get_strategy("traditional")
+    strategy.answer(questions[0], ctx)
+    started = time.perf_counter()
+    for question in questions:
+        strategy.answer(question, ctx)
+    return (time.perf_counter() - started) / len(questions)
+
+
+def part_shared(args) -> None:
+    """An answer's time with the CPU to itself and beside one busy process, on every core and one core fewer."""
+    home = Path(tempfile.mkdtemp(prefix="raglab-bench-shared-"))
+    ingest_paths(LabSettings(home=home), "demo", [DEMO_FILE])
+    questions = [item["question"] for item in json.loads(DEMO_FILE.read_text())[: args.prompts]]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    times = {}
+    for threads in sorted({cores, max(1, cores - 1)}, reverse=True):
+        settings = LabSettings(home=home, generator_threads=threads, answer_mode="select")
+        times[threads, "quiet"] = seconds_per_answer(settings, questions)
+        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            times[threads, "busy"] = seconds_per_answer(settings, questions)
+        finally:
+            busy.kill()
+        print(f"{threads} threads: quiet {times[threads, 'quiet']:.2f} s, busy {times[threads, 'busy']:.2f} s", flush=True)
+    quiet = times[cores, "quiet"]
+    print(f"\ntraditional, select mode, {len(questions)} demo questions, seconds per answer\n")
+    print("| llama.cpp threads | CPU quiet | one other busy process | busy / quiet on every core |")
+    print("|---|---|---|---|")
+    for threads in sorted({threads for threads, _ in times}, reverse=True):
+        print(f"| {threads} of {cores} | {times[threads, 'quiet']:.2f} | {times[threads, 'busy']:.2f} | "
+              f"{times[threads, 'busy'] / quiet:.2f}x |")
+    print("\ntarget: beside a busy process, <= 3x the quiet time")
 
 
 def timed_eval(home: Path, limit: int, extra: list[str], env: dict[str, str]) -> float:
@@ -145,13 +238,24 @@ def part_eval(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--part", choices=["tokens", "eval", "all"], default="tokens")
+    parser.add_argument("--part", choices=["tokens", "shared", "eval", "all", "row"], default="tokens",
+                        help="row: one llama-cpp row, what --compare-wheel runs in a child process")
     parser.add_argument("--prompts", type=int, default=3, help="demo prompts per repeat (tokens part)")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--limit", type=int, default=20, help="demo questions (eval part)")
+    parser.add_argument("--compare-wheel", type=Path, action="append", default=[],
+                        help="another llama-cpp-python wheel to measure beside the installed one (tokens part)")
+    parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--prompts-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.part == "row":
+        part_row(args)
+        return
+    print(machine())
     if args.part in ("tokens", "all"):
         part_tokens(args)
+    if args.part in ("shared", "all"):
+        part_shared(args)
     if args.part in ("eval", "all"):
         part_eval(args)
 

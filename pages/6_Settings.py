@@ -42,6 +42,11 @@ with st.form("settings"):
         "Environment variable holding the server's key", settings.generator_key_env,
         help="Only its NAME is saved; the key itself stays in your environment.",
     )
+    generator_threads = st.number_input(
+        "CPU threads (llama-cpp; 0 = every core)", 0, 1024, settings.generator_threads,
+        help="On a CPU shared with other busy work (a second lab, a test suite, an evaluation), one core fewer than "
+        "the machine has keeps answers from slowing several times over.",
+    )
     st.subheader("Models")
     embedder = st.text_input("Embedder", settings.embedder, help=f"{EMBEDDED_EMBEDDER} or a sentence-transformers folder")
     device = st.selectbox("Device", ["auto", "cpu", "cuda"], index=["auto", "cpu", "cuda"].index(settings.device))
@@ -87,7 +92,7 @@ with st.form("settings"):
 if saved:
     fields = {
         "backend": backend, "generator": generator, "generator_url": generator_url or None,
-        "generator_key_env": generator_key_env, "embedder": embedder, "device": device, "top_k": int(top_k), "chunker": chunker,
+        "generator_key_env": generator_key_env, "generator_threads": int(generator_threads), "embedder": embedder, "device": device, "top_k": int(top_k), "chunker": chunker,
         "index_kind": index_kind,
         "max_new_tokens": int(max_new_tokens), "answer_mode": answer_mode, "kv_mode": kv_mode, "judge_url": judge_url or None, "judge_model": judge_model,
         "judge_api_key_env": judge_key_env,

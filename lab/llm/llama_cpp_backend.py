@@ -72,16 +72,29 @@ class LlamaCppGenerator:
 
     @classmethod
     def load(
-        cls, gguf_path: Path, model_id: str, max_new_tokens: int, context_tokens: int, gpu_layers: int = 0
+        cls,
+        gguf_path: Path,
+        model_id: str,
+        max_new_tokens: int,
+        context_tokens: int,
+        threads: int = 0,
+        gpu_layers: int = 0,
     ) -> "LlamaCppGenerator":
-        """Open a GGUF with a context of `context_tokens`; `gpu_layers=-1` offloads every layer to a GPU build."""
+        """Open a GGUF with a context of `context_tokens`; `gpu_layers=-1` offloads every layer to a GPU build.
+
+        `threads=0` takes every core the process may use (its CPU affinity, which containers narrow), not every
+        core of the machine: llama.cpp's threads wait for each other at every step, so one more thread than
+        there are cores stalls them all.
+        """
+        threads = threads or _usable_cores()
         try:
             llama = llama_cpp.Llama(
                 model_path=str(gguf_path),
                 n_ctx=context_tokens,
                 n_batch=PREFILL_CHUNK,
                 n_ubatch=PREFILL_CHUNK,
-                n_threads=os.cpu_count(),
+                n_threads=threads,
+                n_threads_batch=threads,
                 n_gpu_layers=gpu_layers,
                 logits_all=False,
                 verbose=False,
@@ -274,6 +287,12 @@ def _reopen_with_parallel_sequences(llama: Any, sequences: int) -> None:
     llama._ctx.close()
     context = llama_cpp._internals.LlamaContext(model=llama._model, params=params, verbose=False)
     llama._ctx = llama._stack.enter_context(contextlib.closing(context))
+
+
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _log_probability(logits: np.ndarray, token: int) -> float:

@@ -39,6 +39,7 @@ def load_generator(settings: LabSettings, placement: Placement) -> Generator:
             settings.generator,
             settings.max_new_tokens,
             settings.context_tokens,
+            threads=settings.generator_threads,
             gpu_layers=-1 if placement.device == "cuda" else 0,
         )
     return load_transformers_generator(settings, placement)

@@ -1,10 +1,12 @@
 """The in-process backends: llama.cpp on the embedded GGUF, held against transformers on the same weights."""
 
-import pytest
+import os
 from dataclasses import replace
 
+import pytest
+
 from lab.core.text import token_overlap
-from lab.llm import Generator
+from lab.llm import Generator, load_generator
 from strategies import get_strategy
 
 PROMPT = (
@@ -37,6 +39,16 @@ def test_llama_cpp_gives_the_same_scores_whatever_ran_before(generator):
     generator.generate("An unrelated prompt about rivers and mills.\nQuestion: what flows?\nAnswer:")
     generator.score(PROMPT[:40], [" yes"])
     assert generator.score(PROMPT, CANDIDATES) == first
+
+
+def test_llama_cpp_computes_on_the_cores_it_may_use_and_one_core_fewer_scores_the_same(settings, placement, generator):
+    """Thread count only splits the work: the `generator_threads` setting trades speed, never answers."""
+    usable = len(os.sched_getaffinity(0))
+    assert generator.llama.context_params.n_threads == generator.llama.context_params.n_threads_batch == usable
+    fewer = load_generator(settings.model_copy(update={"generator_threads": max(1, usable - 1)}), placement)
+    assert fewer.llama.context_params.n_threads == max(1, usable - 1)
+    assert fewer.score(PROMPT, CANDIDATES) == generator.score(PROMPT, CANDIDATES)
+    assert fewer.generate(PROMPT).text == generator.generate(PROMPT).text
 
 
 def test_llama_cpp_generation_stops_at_the_stop_string_and_counts_its_tokens(generator):
