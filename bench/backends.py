@@ -1,7 +1,8 @@
 """Generator backends side by side, in one run on one machine: speed of the model, then of a whole evaluation.
 
 Every part first prints the CPU (model, cores this process may use, its SIMD features) and what the
-installed llama.cpp was built with: its figures hold for that CPU and build only.
+installed llama.cpp was built with: its figures hold for that CPU and build only. llama.cpp's own
+settings and a shared CPU are measured by `bench/cpu_settings.py`.
 
 `--part tokens`: the embedded model through transformers (fp32, de-quantized) and through llama.cpp
 (Q4_K_M as shipped), on the same answer prompts built from the demo KB (top-5 passages, about 600
@@ -11,17 +12,12 @@ a usable generator in this process. Medians over `--repeats`. Targets: llama-cpp
 no slower. `--compare-wheel W` adds a llama-cpp row for another build of llama-cpp-python (a wheel file,
 say the portable AVX2 one), measured in a child process on the same prompts in the same run.
 
-`--part shared`: seconds per answer of traditional RAG in select mode on the demo questions, with the CPU
-quiet and with one other CPU-bound process running, for llama.cpp on every core and on one core fewer
-(the `generator_threads` setting). Target: with the other process running, <= 3x the quiet time.
-
 `--part eval`: `raglab eval` on the bundled demo set with every strategy (default metrics), wall time
 of the command, with `transformers` and `llama-cpp` in process, and with the `openai` backend against
 llama-cpp-python's server on the same GGUF at concurrency 1 and 8. Targets: llama-cpp in process at
 least 3x faster than transformers; concurrency 8 at least 1.5x the items/s of concurrency 1.
 
     .venv/bin/python bench/backends.py --part tokens [--compare-wheel OTHER.whl]
-    .venv/bin/python bench/backends.py --part shared
     .venv/bin/python bench/backends.py --part eval [--limit 20]
 """
 
@@ -39,7 +35,7 @@ from pathlib import Path
 
 import lab  # noqa: F401
 from lab.context import build_context
-from lab.core import LabSettings, resolve_placement
+from lab.core import LabSettings, resolve_placement, usable_cores
 from lab.ingestion import DEMO_FILE, ingest_paths
 from lab.llm import answer_prompt, embedded_gguf, load_generator
 
@@ -56,7 +52,7 @@ def machine() -> str:
     fields = dict(line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
     model = fields.get("model name\t", platform.processor()).strip()
     features = set(fields.get("flags\t\t", fields.get("Features\t", "")).split())
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = usable_cores()
     build = llama_cpp.llama_print_system_info().decode().strip()
     return (f"CPU: {model}, {cores} cores usable, SIMD: {' '.join(f for f in SIMD_FEATURES if f in features)}\n"
             f"llama.cpp {llama_cpp.__version__} build: {build}\n")
@@ -153,44 +149,6 @@ def part_tokens(args) -> None:
                   f"{fast['decode_tokens_per_s'] / row['decode_tokens_per_s']:.2f}x")
 
 
-def seconds_per_answer(settings: LabSettings, questions: list[str]) -> float:
-    from strategies import get_strategy
-
-    ctx = build_context(settings, "demo")
-    strategy = get_strategy("traditional")
-    strategy.answer(questions[0], ctx)
-    started = time.perf_counter()
-    for question in questions:
-        strategy.answer(question, ctx)
-    return (time.perf_counter() - started) / len(questions)
-
-
-def part_shared(args) -> None:
-    """An answer's time with the CPU to itself and beside one busy process, on every core and one core fewer."""
-    home = Path(tempfile.mkdtemp(prefix="raglab-bench-shared-"))
-    ingest_paths(LabSettings(home=home), "demo", [DEMO_FILE])
-    questions = [item["question"] for item in json.loads(DEMO_FILE.read_text())[: args.prompts]]
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    times = {}
-    for threads in sorted({cores, max(1, cores - 1)}, reverse=True):
-        settings = LabSettings(home=home, generator_threads=threads, answer_mode="select")
-        times[threads, "quiet"] = seconds_per_answer(settings, questions)
-        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-        try:
-            times[threads, "busy"] = seconds_per_answer(settings, questions)
-        finally:
-            busy.kill()
-        print(f"{threads} threads: quiet {times[threads, 'quiet']:.2f} s, busy {times[threads, 'busy']:.2f} s", flush=True)
-    quiet = times[cores, "quiet"]
-    print(f"\ntraditional, select mode, {len(questions)} demo questions, seconds per answer\n")
-    print("| llama.cpp threads | CPU quiet | one other busy process | busy / quiet on every core |")
-    print("|---|---|---|---|")
-    for threads in sorted({threads for threads, _ in times}, reverse=True):
-        print(f"| {threads} of {cores} | {times[threads, 'quiet']:.2f} | {times[threads, 'busy']:.2f} | "
-              f"{times[threads, 'busy'] / quiet:.2f}x |")
-    print("\ntarget: beside a busy process, <= 3x the quiet time")
-
-
 def timed_eval(home: Path, limit: int, extra: list[str], env: dict[str, str]) -> float:
     command = [sys.executable, "-m", "app.cli", "eval", "--qa", str(DEMO_FILE), "--kb", "demo", "--strategies", "all",
                "--limit", str(limit), "--json", *extra]
@@ -238,7 +196,7 @@ def part_eval(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--part", choices=["tokens", "shared", "eval", "all", "row"], default="tokens",
+    parser.add_argument("--part", choices=["tokens", "eval", "all", "row"], default="tokens",
                         help="row: one llama-cpp row, what --compare-wheel runs in a child process")
     parser.add_argument("--prompts", type=int, default=3, help="demo prompts per repeat (tokens part)")
     parser.add_argument("--repeats", type=int, default=2)
@@ -254,8 +212,6 @@ def main() -> None:
     print(machine())
     if args.part in ("tokens", "all"):
         part_tokens(args)
-    if args.part in ("shared", "all"):
-        part_shared(args)
     if args.part in ("eval", "all"):
         part_eval(args)
 

@@ -4,6 +4,7 @@ Every room that loads a model (the embedder in `lab.kb`, the generator in `lab.l
 question, so the answer lives here, once.
 """
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,3 +40,10 @@ def resolve_placement(settings: LabSettings) -> Placement:
     else:
         dtype = torch.bfloat16 if device == "cuda" else torch.float32
     return Placement(device, dtype)
+
+
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity, which containers and `taskset` narrow, not the machine's."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1

@@ -77,8 +77,8 @@ class LabSettings(BaseSettings):
         description="CPU threads the llama-cpp backend computes with; 0 means every core this process may use. "
         "On a CPU shared with other busy work, one core fewer keeps answers from slowing several times over.",
     )
-    """0 is fastest on a quiet CPU. With one other busy process on the 2-core machine, all cores read prompts 4.9x
-    slower than quiet and one core 2.5x (`bench/backends.py --part shared`, docs/benchmarks.md)."""
+    """0 is fastest on a quiet CPU. Beside one other busy process on the 2-core machine, an answer took 4.3-5.3x its
+    quiet time on every core and 2.1-2.5x on one core fewer (`bench/cpu_settings.py --part shared`, docs/benchmarks.md)."""
     embedder: str = Field(EMBEDDED_EMBEDDER, description="'embedded:all-MiniLM-L6-v2' or any sentence-transformers model.")
     spacy_model: str = Field(EMBEDDED_SPACY, description="An installed spaCy pipeline.")
     device: Literal["auto", "cpu", "cuda"] = "auto"

@@ -25,7 +25,6 @@ GGUF metadata is kept beside it as theory.
 import contextlib
 import ctypes
 import logging
-import os
 import threading
 import time
 from collections.abc import Sequence
@@ -35,18 +34,19 @@ from typing import Any
 import llama_cpp
 import numpy as np
 
-from lab.core.placement import ModelLoadError
+from lab.core.placement import ModelLoadError, usable_cores
 from lab.core.tracing import Generation, Scores
 from lab.llm.backend import Capabilities, named_as_base_model, shared_prefix_length
 
 log = logging.getLogger(__name__)
 
 PREFILL_CHUNK = 128
-"""Chosen by hand, not searched: a prompt cache is reused in whole chunks, so smaller chunks reuse more and
-batch less; `bench/backends.py --part tokens` reads the prefill rate at it."""
+"""Chosen by hand: a prompt cache is reused in whole chunks, so smaller chunks reuse more and batch less;
+`bench/cpu_settings.py --part config` reads prefill at it against llama.cpp's default of 512."""
 PARALLEL_SEQUENCES = 16
 """Sequences one context holds: the prompt's, and continuations scored side by side after it. Chosen by hand, not
-searched; `bench/answers.py` reads the selection time it gives (s/q sel, about 40 candidates a question)."""
+searched; `bench/answers.py` reads the selection time it gives (s/q sel, about 40 candidates a question) and
+`bench/cpu_settings.py --part config` what it costs prefill against one sequence."""
 SLIDING_LAYER_PATTERN = {"gemma3": 6}
 """Every Nth layer attends to the whole context and the others to a sliding window, as llama.cpp sets it
 (checked against llama.cpp's own state size for Gemma 3; add an architecture once measured the same way)."""
@@ -71,22 +71,14 @@ class LlamaCppGenerator:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(
-        cls,
-        gguf_path: Path,
-        model_id: str,
-        max_new_tokens: int,
-        context_tokens: int,
-        threads: int = 0,
-        gpu_layers: int = 0,
-    ) -> "LlamaCppGenerator":
+    def load(cls, gguf_path: Path, model_id: str, max_new_tokens: int, context_tokens: int, threads: int = 0,
+             gpu_layers: int = 0) -> "LlamaCppGenerator":
         """Open a GGUF with a context of `context_tokens`; `gpu_layers=-1` offloads every layer to a GPU build.
 
-        `threads=0` takes every core the process may use (its CPU affinity, which containers narrow), not every
-        core of the machine: llama.cpp's threads wait for each other at every step, so one more thread than
-        there are cores stalls them all.
+        `threads=0` takes every core the process may use, not every core of the machine: llama.cpp's threads
+        wait for each other at every step, so one more thread than there are cores stalls them all.
         """
-        threads = threads or _usable_cores()
+        threads = threads or usable_cores()
         try:
             llama = llama_cpp.Llama(
                 model_path=str(gguf_path),
@@ -287,12 +279,6 @@ def _reopen_with_parallel_sequences(llama: Any, sequences: int) -> None:
     llama._ctx.close()
     context = llama_cpp._internals.LlamaContext(model=llama._model, params=params, verbose=False)
     llama._ctx = llama._stack.enter_context(contextlib.closing(context))
-
-
-def _usable_cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _log_probability(logits: np.ndarray, token: int) -> float:

@@ -1,10 +1,10 @@
 """The in-process backends: llama.cpp on the embedded GGUF, held against transformers on the same weights."""
 
-import os
 from dataclasses import replace
 
 import pytest
 
+from lab.core import usable_cores
 from lab.core.text import token_overlap
 from lab.llm import Generator, load_generator
 from strategies import get_strategy
@@ -43,7 +43,7 @@ def test_llama_cpp_gives_the_same_scores_whatever_ran_before(generator):
 
 def test_llama_cpp_computes_on_the_cores_it_may_use_and_one_core_fewer_scores_the_same(settings, placement, generator):
     """Thread count only splits the work: the `generator_threads` setting trades speed, never answers."""
-    usable = len(os.sched_getaffinity(0))
+    usable = usable_cores()
     assert generator.llama.context_params.n_threads == generator.llama.context_params.n_threads_batch == usable
     fewer = load_generator(settings.model_copy(update={"generator_threads": max(1, usable - 1)}), placement)
     assert fewer.llama.context_params.n_threads == max(1, usable - 1)
