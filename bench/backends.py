@@ -49,12 +49,13 @@ def machine() -> str:
     import llama_cpp
 
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    fields = dict(line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
-    model = fields.get("model name\t", platform.processor()).strip()
-    features = set(fields.get("flags\t\t", fields.get("Features\t", "")).split())
-    cores = usable_cores()
+    pairs = (line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in pairs}
+    model = fields.get("model name", platform.processor())
+    features = set(fields.get("flags", fields.get("Features", "")).split())
     build = llama_cpp.llama_print_system_info().decode().strip()
-    return (f"CPU: {model}, {cores} cores usable, SIMD: {' '.join(f for f in SIMD_FEATURES if f in features)}\n"
+    simd = " ".join(feature for feature in SIMD_FEATURES if feature in features)
+    return (f"CPU: {model}, {usable_cores()} cores usable, SIMD: {simd}\n"
             f"llama.cpp {llama_cpp.__version__} build: {build}\n")
 
 
@@ -129,8 +130,8 @@ def part_tokens(args) -> None:
     home = Path(tempfile.mkdtemp(prefix="raglab-bench-backends-"))
     prompts = demo_prompts(LabSettings(home=home), args.prompts)
     rows = {backend: measured_row(home, backend, prompts, args.repeats) for backend in ("transformers", "llama-cpp")}
-    for number, wheel in enumerate(args.compare_wheel, start=1):
-        rows[f"llama-cpp, compared build {number}"] = row_from_wheel(wheel, home, prompts, args.repeats)
+    compared = {f"llama-cpp, compared build {n}": wheel for n, wheel in enumerate(args.compare_wheel, start=1)}
+    rows.update({label: row_from_wheel(wheel, home, prompts, args.repeats) for label, wheel in compared.items()})
     print("| backend | weights | load s | prompt tokens | prefill tokens/s | decode tokens/s |")
     print("|---|---|---|---|---|---|")
     for backend, row in rows.items():
@@ -141,12 +142,11 @@ def part_tokens(args) -> None:
     print(f"\nllama-cpp / transformers: decode {fast['decode_tokens_per_s'] / slow['decode_tokens_per_s']:.1f}x "
           f"(target >= 6), prefill {fast['prefill_tokens_per_s'] / slow['prefill_tokens_per_s']:.2f}x (target >= 1), "
           f"load {slow['load_s'] / fast['load_s']:.1f}x faster")
-    for label, row in rows.items():
-        if "build" in row:
-            print(f"{label}: {args.compare_wheel[int(label.split()[-1]) - 1]}, built with: {row['build']}\n"
-                  f"installed llama-cpp / {label}: prefill "
-                  f"{fast['prefill_tokens_per_s'] / row['prefill_tokens_per_s']:.2f}x, decode "
-                  f"{fast['decode_tokens_per_s'] / row['decode_tokens_per_s']:.2f}x")
+    for label, wheel in compared.items():
+        row = rows[label]
+        print(f"{label}: {wheel}, built with: {row['build']}\ninstalled llama-cpp / {label}: prefill "
+              f"{fast['prefill_tokens_per_s'] / row['prefill_tokens_per_s']:.2f}x, decode "
+              f"{fast['decode_tokens_per_s'] / row['decode_tokens_per_s']:.2f}x")
 
 
 def timed_eval(home: Path, limit: int, extra: list[str], env: dict[str, str]) -> float:
