@@ -67,10 +67,12 @@ def ingest(
     for path, encoding in report.encodings.items():
         typer.echo(f"{path}: not UTF-8; read as {encoding}")
     for failure in report.failures:
-        typer.secho(f"skipped {failure.path}: {failure.reason}", fg=typer.colors.YELLOW, err=True)
+        typer.secho(f"failed {failure.path}: {failure.reason}", fg=typer.colors.YELLOW, err=True)
+    for skipped in report.skipped:
+        typer.secho(f"left out {skipped.path}: {skipped.reason}", fg=typer.colors.YELLOW, err=True)
     typer.echo(
         f"{kb}: {len(report.indexed)} files indexed ({report.documents_added} documents, {report.chunks_added} chunks), "
-        f"{len(report.unchanged)} unchanged, {len(report.failures)} failed"
+        f"{len(report.unchanged)} unchanged, {len(report.failures)} failed, {len(report.skipped)} left out"
     )
     if not report.indexed and not report.unchanged:
         raise typer.Exit(1)

@@ -15,7 +15,11 @@ the split docs/answer-quality.md's held-out figures use: the ranking weights wer
 A strategy that raises is reported by name while the rest go on. Knowledge bases are built in a
 temporary lab home with the default settings (top_k 5).
 
-    .venv/bin/python bench/answers.py [--corpora demo,docs-demo] [--strategies traditional,agentic] [--questions N]
+    .venv/bin/python bench/answers.py [--corpora demo,docs-demo,coverage-docs,pymdownx-docs,griffe-docs]
+        [--strategies traditional,agentic] [--questions N] [--modes select]
+
+The yes/no column is the share of the yes/no questions answered right in `select` mode, with how many of the
+answers were "yes".
 """
 
 import argparse
@@ -31,7 +35,7 @@ from eval.answer_metrics import exact_match, f1_score
 from eval.qa_sets import QAItem, load_qa_set
 from lab.context import LabContext, build_context
 from lab.core import LabSettings
-from lab.ingestion import BUNDLED_DEMOS, build_bundled_demo
+from lab.ingestion import BUNDLED_DEMOS, EVALUATION_CORPORA, build_bundled_demo
 from lab.steps.candidates import answer_candidates, question_shape
 from strategies import available_strategies, get_strategy
 
@@ -50,7 +54,17 @@ class Cell:
     recall: list[float] = field(default_factory=list)
     multi_document: list[bool] = field(default_factory=list)
     ceiling: list[float] = field(default_factory=list)
+    yes_no: list[tuple[str, str]] = field(default_factory=list)
+    """(reference, answer) of the questions whose reference is yes or no."""
     error: str | None = None
+
+    def yes_no_accuracy(self) -> str:
+        """Share of yes/no questions answered right, and how many of the answers were "yes"."""
+        if not self.yes_no:
+            return "-"
+        right = sum(answer == reference for reference, answer in self.yes_no)
+        said_yes = sum(answer == "yes" for _, answer in self.yes_no)
+        return f"{right / len(self.yes_no):.2f} ({said_yes}y/{len(self.yes_no)})"
 
     def mean(self, name: str, positions: slice = slice(None)) -> float:
         values = [value for value in getattr(self, name)[positions] if value == value]  # NaN: not applicable
@@ -80,6 +94,8 @@ def run_cell(name: str, items: tuple[QAItem, ...], ctx: LabContext, mode: str) -
         found = {p.doc_title for p in answer.passages[:5]}
         cell.recall.append(len(gold & found) / len(gold) if gold else float("nan"))
         cell.multi_document.append(len(gold) > 1)
+        if item.reference.strip().lower() in ("yes", "no"):
+            cell.yes_no.append((item.reference.strip().lower(), answer.text.strip().lower().rstrip(".")))
         cell.ceiling.append(selection_ceiling(item, answer.passages, moded))
         print(f"  {name:<13} {mode:<8} q{position + 1:>2} f1={cell.f1[-1]:.2f} {cell.seconds[-1]:6.1f} s "
               f"{answer.text[:50]!r}", file=sys.stderr, flush=True)
@@ -97,20 +113,23 @@ def selection_ceiling(item: QAItem, passages, ctx: LabContext) -> float:
 
 HEADER = (
     f"{'strategy':<13} {'EM gen':>7} {'F1 gen':>7} {'EM sel':>7} {'F1 sel':>7} {'s/q gen':>8} {'s/q sel':>8} "
-    f"{'sel/gen':>8} {'R@5':>6} {'R@5 multi':>9} {'F1 ceil':>7}"
+    f"{'sel/gen':>8} {'R@5':>6} {'R@5 multi':>9} {'F1 ceil':>7} {'yes/no sel':>12}"
 )
 
 
 def row(name: str, cells: dict[str, Cell]) -> str:
+    """One table row; a mode not run (`--modes`) shows '-' in its columns."""
     failed = [f"{mode}: {cell.error}" for mode, cell in cells.items() if cell.error]
     if failed:
         return f"{name:<13} " + "; ".join(failed)
-    gen, sel = cells["generate"], cells["select"]
-    ratio = sel.mean("seconds") / gen.mean("seconds")
+    empty = Cell()
+    gen, sel = cells.get("generate", empty), cells.get("select", empty)
+    either = sel if "select" in cells else gen
+    ratio = sel.mean("seconds") / gen.mean("seconds") if len(cells) == 2 else float("nan")
     return (
         f"{name:<13} {gen.mean('em'):>7.3f} {gen.mean('f1'):>7.3f} {sel.mean('em'):>7.3f} {sel.mean('f1'):>7.3f} "
-        f"{gen.mean('seconds'):>8.2f} {sel.mean('seconds'):>8.2f} {ratio:>7.2f}x {sel.mean('recall'):>6.3f} "
-        f"{sel.multi_document_recall():>9.3f} {sel.mean('ceiling'):>7.3f}"
+        f"{gen.mean('seconds'):>8.2f} {sel.mean('seconds'):>8.2f} {ratio:>7.2f}x {either.mean('recall'):>6.3f} "
+        f"{either.multi_document_recall():>9.3f} {either.mean('ceiling'):>7.3f} {sel.yes_no_accuracy():>12}"
     )
 
 
@@ -137,10 +156,12 @@ def print_halves(results: dict[str, dict[str, Cell]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpora", default=",".join(BUNDLED_DEMOS), help="Bundled demo KB names, comma-separated.")
+    parser.add_argument("--corpora", default=",".join(BUNDLED_DEMOS), help=f"Comma-separated, of: {', '.join(EVALUATION_CORPORA)}.")
     parser.add_argument("--strategies", default="all", help="Comma-separated names, or 'all' (the default).")
     parser.add_argument("--questions", type=int, default=None, help="Only the first N questions of each corpus.")
+    parser.add_argument("--modes", default=",".join(MODES), help="Answer modes to run: generate, select or both.")
     args = parser.parse_args()
+    modes = [mode for mode in MODES if mode in args.modes.split(",")]
 
     known = list(available_strategies())
     first = [name for name in FIRST if name in known]
@@ -154,12 +175,12 @@ def main() -> None:
         for corpus in corpora:
             report = build_bundled_demo(settings, corpus)
             print(f"{corpus}: {report.documents_added} documents, {report.chunks_added} chunks", file=sys.stderr)
-            questions[corpus] = load_qa_set(BUNDLED_DEMOS[corpus].questions, limit=args.questions).items
+            questions[corpus] = load_qa_set(EVALUATION_CORPORA[corpus].questions, limit=args.questions).items
             contexts[corpus] = build_context(settings, corpus)
         results: dict[str, dict[str, dict[str, Cell]]] = {corpus: {} for corpus in corpora}
         for name in names:
             for corpus in corpora:
-                cells = {mode: run_cell(name, questions[corpus], contexts[corpus], mode) for mode in MODES}
+                cells = {mode: run_cell(name, questions[corpus], contexts[corpus], mode) for mode in modes}
                 results[corpus][name] = cells
                 print(f"{corpus:<10} {row(name, cells)}", flush=True)
         for context in contexts.values():
@@ -167,7 +188,7 @@ def main() -> None:
     print("\n=== summary ===")
     for corpus in corpora:
         print_corpus_table(corpus, results[corpus], len(questions[corpus]))
-        if corpus == "demo":
+        if corpus == "demo" and len(modes) == 2:
             print_halves(results[corpus])
     print()
 

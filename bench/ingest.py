@@ -39,7 +39,7 @@ def main() -> None:
         ingest_rates.append(report.chunks_added / report.embed_seconds)
         ids, _ = kb.store.all_chunk_ids_and_texts()
         chunks = kb.store.chunks(ids)
-        texts = [embedding_text(chunks[i].title, chunks[i].text) for i in ids]
+        texts = [embedding_text(chunks[i].title, chunks[i].text, chunks[i].section) for i in ids]
         started = time.perf_counter()
         embedder.model.encode(texts, batch_size=settings.embed_batch_size, normalize_embeddings=True)
         raw_rates.append(len(texts) / (time.perf_counter() - started))

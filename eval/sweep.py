@@ -51,7 +51,7 @@ class ChunkerBuild:
 
 def study_fingerprint(paths: Sequence[Path], chunker: str, settings: LabSettings, embedder_id: str) -> str:
     """Hash of every file's name and bytes and of the settings a chunk depends on."""
-    files, _ = find_files(list(paths))
+    files = find_files(list(paths)).files
     digest = hashlib.sha256()
     for file in sorted(files, key=lambda f: f.name):
         digest.update(f"{file.name}\0{hashlib.sha256(file.read_bytes()).hexdigest()}\0".encode())

@@ -37,6 +37,8 @@ class BundledDemo:
     description: str
     sources: tuple[Path, ...]
     questions: Path
+    held_out: bool = False
+    """Questions kept from design: read only in the final report, never to choose a rule or default."""
 
 
 class UnknownDemo(ValueError):
@@ -64,6 +66,32 @@ BUNDLED_DEMOS: dict[str, BundledDemo] = {
     )
 }
 """The bundled demos by knowledge-base name, in the order the pages offer them; datasets/README.md describes each."""
+
+EVALUATION_CORPORA: dict[str, BundledDemo] = {
+    **BUNDLED_DEMOS,
+    **{
+        corpus.kb_name: corpus
+        for corpus in (
+            BundledDemo(
+                "coverage-docs", "coverage.py documentation",
+                "30 questions over 34 reStructuredText pages of the coverage.py 7.18.0 docs (Apache-2.0)",
+                (DATASETS_DIR / "coverage_docs",), DATASETS_DIR / "coverage_docs_questions.jsonl",
+            ),
+            BundledDemo(
+                "pymdownx-docs", "PyMdown Extensions documentation",
+                "30 questions over 43 MkDocs Markdown pages of the pymdown-extensions 13.1.2 docs (MIT)",
+                (DATASETS_DIR / "pymdownx_docs",), DATASETS_DIR / "pymdownx_docs_questions.jsonl",
+            ),
+            BundledDemo(
+                "griffe-docs", "Griffe documentation (held out)",
+                "30 questions over 54 MkDocs Markdown pages of the griffe 2.4.1 docs (ISC)",
+                (DATASETS_DIR / "griffe_docs",), DATASETS_DIR / "griffe_docs_questions.jsonl", held_out=True,
+            ),
+        )
+    },
+}
+"""Every corpus with questions in `datasets/`: the demos, and the documentation corpora in other formats that
+the answer-quality benches report (the held-out one was read only for the final figures)."""
 
 
 def ingest_paths(
@@ -116,12 +144,12 @@ def build_demo_kb(settings: LabSettings, on_progress: ProgressCallback = _no_pro
 
 
 def bundled_demo(kb_name: str) -> BundledDemo:
-    if kb_name not in BUNDLED_DEMOS:
+    if kb_name not in EVALUATION_CORPORA:
         raise UnknownDemo(
-            f"No bundled demo {kb_name!r}; known: {', '.join(BUNDLED_DEMOS)}. "
-            "Bundled demos are listed in BUNDLED_DEMOS in lab/ingestion.py."
+            f"No bundled demo {kb_name!r}; known: {', '.join(EVALUATION_CORPORA)}. "
+            "Bundled corpora are listed in BUNDLED_DEMOS and EVALUATION_CORPORA in lab/ingestion.py."
         )
-    return BUNDLED_DEMOS[kb_name]
+    return EVALUATION_CORPORA[kb_name]
 
 
 def build_bundled_demo(

@@ -31,15 +31,20 @@ from lab.kb import (
 
 
 def show_report(report: IngestReport, heading: str = "") -> None:
-    """What an ingest did, and a warning naming each file it could not read and why."""
+    """What an ingest did, a warning naming each file it could not read and why, and the files it left out."""
     st.success(
         f"{heading}{len(report.indexed)} files indexed ({report.documents_added} documents, "
-        f"{report.chunks_added} chunks), {len(report.unchanged)} unchanged."
+        f"{report.chunks_added} chunks), {len(report.unchanged)} unchanged, {len(report.failures)} failed, "
+        f"{len(report.skipped)} left out."
     )
     for path, encoding in report.encodings.items():
         st.info(markdown_literal(f"{path}: not UTF-8; read as {encoding}"))
     for failure in report.failures:
         st.warning(markdown_literal(f"{failure.path}: {failure.reason}"))
+    if report.skipped:
+        with st.expander(f"{len(report.skipped)} files left out (types the lab does not read, or hidden)"):
+            st.caption(markdown_literal(f"Supported types: {', '.join(SUPPORTED_SUFFIXES)}"))
+            st.dataframe([{"file": item.path, "why": item.reason} for item in report.skipped], width="stretch")
 
 
 st.set_page_config(page_title="RAG Lab · Corpus", layout="wide")

@@ -108,7 +108,7 @@ def linked_passages(
     vector = embedder.embed(question)
     best: dict[int, float] = {}
     for source in sources:
-        for chunk_ids in kb.linked_chunks(source.text):
+        for chunk_ids in kb.linked_chunks(source.chunk_id):
             similarity = kb.similarities(vector, chunk_ids) or {chunk_ids[0]: 0.0}
             chunk_id = max(similarity, key=lambda c: (similarity[c], -c))
             best.setdefault(chunk_id, similarity[chunk_id])

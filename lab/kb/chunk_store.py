@@ -29,9 +29,23 @@ CREATE TABLE IF NOT EXISTS chunks (
     end_char INTEGER NOT NULL,
     chunker TEXT NOT NULL,
     n_tokens INTEGER NOT NULL,
-    text TEXT NOT NULL
+    text TEXT NOT NULL,
+    section TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS links (
+    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS links_by_doc ON links(doc_id);
+CREATE TABLE IF NOT EXISTS anchors (
+    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    label TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS anchors_by_label ON anchors(label);
 CREATE TABLE IF NOT EXISTS sources (
     path TEXT PRIMARY KEY,
     file_hash TEXT NOT NULL,
@@ -54,6 +68,8 @@ class StoredChunk:
     chunker: str
     n_tokens: int
     text: str
+    section: str = ""
+    """"Page › Section › Subsection": where in its page the chunk sits ('' for a page without headings)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,20 @@ class NewChunk:
     chunker: str
     n_tokens: int
     text: str
+    section: str = ""
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A document ready to write: its chunks, and the links and anchors its parser found, by position."""
+
+    title: str
+    source: str
+    content_hash: str
+    text: str
+    chunks: list[NewChunk]
+    links: tuple[tuple[int, str, str], ...] = ()
+    anchors: tuple[tuple[int, str], ...] = ()
 
 
 class ChunkStore:
@@ -73,6 +103,10 @@ class ChunkStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
+        if "section" not in columns:  # a knowledge base built before chunks had section paths
+            with self._db:
+                self._db.execute("ALTER TABLE chunks ADD COLUMN section TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
         self._db.close()
@@ -103,32 +137,34 @@ class ChunkStore:
 
     def write(
         self,
-        documents: list[tuple[str, str, str, str, list[NewChunk]]],
+        documents: list[NewDocument],
         sources: list[tuple[str, str, str]],
         replaced_doc_ids: list[int],
     ) -> list[int]:
-        """In one transaction: drop replaced documents, add new ones with their chunks, record sources.
-
-        `documents` holds (title, source, content_hash, text, chunks); returns the new chunk ids in order.
-        """
+        """In one transaction: drop replaced documents, add new ones with their chunks, links and anchors,
+        record sources. Returns the new chunk ids in order."""
         chunk_ids: list[int] = []
         with self._db:
             if replaced_doc_ids:
                 marks = ",".join("?" * len(replaced_doc_ids))
                 self._db.execute(f"DELETE FROM documents WHERE id IN ({marks})", replaced_doc_ids)
-            for title, source, content_hash, text, chunks in documents:
+            for document in documents:
                 doc_id = self._db.execute(
                     "INSERT INTO documents(title, source, content_hash, text) VALUES (?, ?, ?, ?)",
-                    (title, source, content_hash, text),
+                    (document.title, document.source, document.content_hash, document.text),
                 ).lastrowid
-                for c in chunks:
+                for c in document.chunks:
                     chunk_ids.append(
                         self._db.execute(
-                            "INSERT INTO chunks(doc_id, title, start_char, end_char, chunker, n_tokens, text)"
-                            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            (doc_id, c.title, c.start_char, c.end_char, c.chunker, c.n_tokens, c.text),
+                            "INSERT INTO chunks(doc_id, title, start_char, end_char, chunker, n_tokens, text, section)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (doc_id, c.title, c.start_char, c.end_char, c.chunker, c.n_tokens, c.text, c.section),
                         ).lastrowid
                     )
+                self._db.executemany("INSERT INTO links(doc_id, position, kind, target) VALUES (?, ?, ?, ?)",
+                                     [(doc_id, *link) for link in document.links])
+                self._db.executemany("INSERT INTO anchors(doc_id, position, label) VALUES (?, ?, ?)",
+                                     [(doc_id, *anchor) for anchor in document.anchors])
             self._db.executemany("INSERT OR REPLACE INTO sources(path, file_hash, chunker) VALUES (?, ?, ?)", sources)
         return chunk_ids
 
@@ -137,7 +173,10 @@ class ChunkStore:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        rows = self._db.execute(f"SELECT * FROM chunks WHERE id IN ({marks})", ids)
+        rows = self._db.execute(
+            f"SELECT id, doc_id, title, start_char, end_char, chunker, n_tokens, text, section FROM chunks WHERE id IN ({marks})",
+            ids,
+        )
         return {row[0]: StoredChunk(*row) for row in rows}
 
     def documents_named(self, name: str) -> list[int]:
@@ -157,8 +196,25 @@ class ChunkStore:
         by_file = [doc_id for doc_id, _, source in rows if sizes.get(source) == 1]
         return list(dict.fromkeys([*by_title, *by_file]))
 
-    def chunks_containing(self, fragment: str) -> list[int]:
-        return [row[0] for row in self._db.execute("SELECT id FROM chunks WHERE instr(text, ?) > 0", (fragment,))]
+    def links_of(self, chunk_id: int) -> list[tuple[str, str]]:
+        """(kind, target) of the links written inside the chunk, in order."""
+        return self._db.execute(
+            "SELECT l.kind, l.target FROM chunks c JOIN links l ON l.doc_id = c.doc_id"
+            " WHERE c.id = ? AND l.position >= c.start_char AND l.position < c.end_char ORDER BY l.position",
+            (chunk_id,),
+        ).fetchall()
+
+    def chunk_at_anchor(self, label: str, near_chunk: int) -> list[int]:
+        """The chunk an anchor lands in (the first chunk ending after it), on the linking chunk's own page
+        when that page has the label, else on every page that does."""
+        rows = self._db.execute(
+            "SELECT a.doc_id, (SELECT c.id FROM chunks c WHERE c.doc_id = a.doc_id AND c.end_char > a.position"
+            " ORDER BY c.start_char LIMIT 1) FROM anchors a WHERE a.label = ?",
+            (label,),
+        ).fetchall()
+        own = self._db.execute("SELECT doc_id FROM chunks WHERE id = ?", (near_chunk,)).fetchone()
+        same_page = [chunk for doc_id, chunk in rows if own and doc_id == own[0] and chunk is not None]
+        return same_page[:1] or list(dict.fromkeys(chunk for _, chunk in rows if chunk is not None))
 
     def all_chunk_ids_and_texts(self) -> tuple[list[int], list[str]]:
         rows = self._db.execute("SELECT id, text FROM chunks ORDER BY id").fetchall()

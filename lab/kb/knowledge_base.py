@@ -21,13 +21,14 @@ import numpy as np
 
 from lab.core.contracts import Passage
 from lab.core.locks import exclusive
-from lab.kb.chunk_store import ChunkStore, NewChunk, StoredChunk
+from lab.kb.chunk_store import ChunkStore, NewChunk, NewDocument, StoredChunk
 from lab.kb.chunking import Chunker, TokenCounter
 from lab.kb.embedding import Embedder
 from lab.kb.ingest_records import FileFailure, IngestBatch, IngestReport, embedding_text, keyword_corpus
 from lab.kb.keyword_index import KeywordIndex
-from lab.kb.links import PAGE, label_line, links_in
-from lab.kb.loaders import UnreadableFile, find_files, load_documents
+from lab.kb.links import PAGE
+from lab.kb.loaders import Document, UnreadableFile, find_files, load_documents
+from lab.kb.page_text import section_path
 
 if TYPE_CHECKING:
     from lab.kb.dense_index import DenseIndex
@@ -126,8 +127,9 @@ class KnowledgeBase:
         }
 
     def _chunked(
-        self, documents: list, earlier: dict[str, int], seen_hashes: set[str], chunker: Chunker, tokens: TokenCounter
-    ) -> tuple[list[tuple[str, str, str, list[NewChunk]]], set[str]]:
+        self, documents: list[Document], earlier: dict[str, int], seen_hashes: set[str], chunker: Chunker,
+        tokens: TokenCounter, source: str,
+    ) -> tuple[list[NewDocument], set[str]]:
         """One file's new documents with their chunks, and the hashes of all its documents (duplicates skipped)."""
         pending, file_hashes = [], set()
         for document in documents:
@@ -136,12 +138,19 @@ class KnowledgeBase:
             file_hashes.add(content_hash)
             if duplicate or self.store.has_document(content_hash):
                 continue
+            headings = document.structure.headings
             chunks = [
-                NewChunk(document.title, s.start, s.end, chunker.name, tokens.count(text), text)
+                NewChunk(document.title, s.start, s.end, chunker.name, tokens.count(text), text,
+                         section_path(document.title, headings, s.start) if headings else "")
                 for s in chunker.split(document.text)
                 if (text := document.text[s.start : s.end])
             ]
-            pending.append((document.title, content_hash, document.text, chunks))
+            structure = document.structure
+            pending.append(NewDocument(
+                document.title, source, content_hash, document.text, chunks,
+                tuple((link.position, link.link.kind, link.link.target) for link in structure.links),
+                tuple((anchor.position, anchor.label) for anchor in structure.anchors),
+            ))
         return pending, file_hashes
 
     def stats(self) -> dict[str, int | str]:
@@ -178,8 +187,10 @@ class KnowledgeBase:
         )):
             self.repair(embedder)
             report = IngestReport()
-            files, missing = find_files(list(paths))
-            report.failures.extend(FileFailure(path, reason) for path, reason in missing)
+            found = find_files(list(paths))
+            files = found.files
+            report.failures.extend(FileFailure(path, reason) for path, reason in found.missing)
+            report.skipped.extend(FileFailure(path, reason) for path, reason in found.skipped)
             tokens = TokenCounter(embedder)
             batch, seen_hashes, unsaved = IngestBatch(), set(), 0
             for position, file in enumerate(files):
@@ -199,12 +210,12 @@ class KnowledgeBase:
                     report.encodings[str(file)] = documents[0].encoding
                 earlier = self.store.documents_from(source)
                 try:
-                    file_pending, file_hashes = self._chunked(documents, earlier, seen_hashes, chunker, tokens)
+                    file_pending, file_hashes = self._chunked(documents, earlier, seen_hashes, chunker, tokens, source)
                 except Exception as error:  # a chunker that breaks on one file must not stop the others
                     report.failures.append(FileFailure(str(file), f"the {chunker.name} chunker failed on it: {error}"))
                     continue
                 seen_hashes |= file_hashes
-                batch.documents.extend((title, source, h, text, chunks) for title, h, text, chunks in file_pending)
+                batch.documents.extend(file_pending)
                 batch.replaced_doc_ids.extend(doc_id for h, doc_id in earlier.items() if h not in seen_hashes)
                 batch.sources.append((source, file_hash, chunker.name))
                 report.indexed.append(str(file))
@@ -236,7 +247,7 @@ class KnowledgeBase:
         """Embed a batch, write it in one transaction, then add its vectors; returns the chunks added."""
         import time
 
-        texts = [embedding_text(title, c.text) for title, _, _, _, chunks in batch.documents for c in chunks]
+        texts = [embedding_text(d.title, c.text, c.section) for d in batch.documents for c in d.chunks]
         started = time.perf_counter()
         vectors = embedder.embed_many(texts, on_progress) if texts else None
         report.embed_seconds += time.perf_counter() - started
@@ -270,7 +281,7 @@ class KnowledgeBase:
         self._ensure_dense(embedder.dimension)
         chunks = self.store.chunks(missing)
         if missing:
-            texts = [embedding_text(chunks[i].title, chunks[i].text) for i in missing]
+            texts = [embedding_text(chunks[i].title, chunks[i].text, chunks[i].section) for i in missing]
             self._dense.add(np.asarray(missing), embedder.embed_many(texts))
         self._dense.remove(orphans)
         self._dense.save(self.folder / "dense.faiss")
@@ -291,15 +302,15 @@ class KnowledgeBase:
     def keyword_search(self, query: str, k: int) -> list[Passage]:
         return self.passages(self._keyword.search(query, k))
 
-    def linked_chunks(self, text: str) -> list[list[int]]:
-        """For each link of the text to this corpus, the chunks it leads to: a page's chunks, or the chunk
-        that holds a section's label. Links that resolve to nothing here are left out."""
+    def linked_chunks(self, chunk_id: int) -> list[list[int]]:
+        """For each link the chunk makes to this corpus, the chunks it leads to: a page's chunks, or the
+        chunk a section's anchor lands in. Links that resolve to nothing here are left out."""
         groups = []
-        for link in links_in(text):
-            if link.kind == PAGE:
-                chunk_ids = self.store.chunk_ids_of(self.store.documents_named(link.target))
+        for kind, target in dict.fromkeys(self.store.links_of(chunk_id)):
+            if kind == PAGE:
+                chunk_ids = self.store.chunk_ids_of(self.store.documents_named(target))
             else:
-                chunk_ids = self.store.chunks_containing(label_line(link.target))
+                chunk_ids = self.store.chunk_at_anchor(target, chunk_id)
             if chunk_ids:
                 groups.append(chunk_ids)
         return groups

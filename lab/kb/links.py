@@ -1,19 +1,17 @@
-"""Links a passage makes to other parts of the corpus: Markdown, MyST roles and wiki links.
+"""Links a page makes to other parts of the corpus, as its parser found them, and how they are named.
 
 Documentation states a bridge as a link more often than as a name: "see {doc}`entry-points`" leads to a
 page titled "Packaging Entry Points", which no entity, title or sentence of the first page spells out. So
-the targets are read as written and resolved against the corpus itself: a page by its file's name or its
-title, a section by the label that marks it (MyST's `(label)=` line above a heading). Links that leave the
-corpus (a scheme such as https:, a mail address) are not followed.
+each loader records the targets its parser reads (a Markdown link, a MyST or reST role, a wiki link) and
+they are resolved against the corpus itself at query time: a page by its file's name or its title, a
+section by its label or heading anchor. Links that leave the corpus (a scheme such as https:, a mail
+address) are not recorded.
 """
 
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-_MYST_ROLE = re.compile(r"\{(doc|ref)\}`(?:[^`<]*<)?([^`<>]+)>?`")
-_MARKDOWN = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-_WIKI = re.compile(r"\[\[([^\]|#]+)(?:#[^\]|]*)?(?:\|[^\]]*)?\]\]")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 PAGE, SECTION = "page", "section"
 
@@ -26,32 +24,28 @@ class Link:
     target: str
 
 
-def links_in(text: str) -> list[Link]:
-    """The links of the text to pages and sections of the same corpus, each once, in order of appearance."""
-    found: list[tuple[int, Link]] = []
-    for match in _MYST_ROLE.finditer(text):
-        kind = PAGE if match.group(1) == "doc" else SECTION
-        target = match.group(2).strip()
-        found.append((match.start(), Link(kind, page_name(target) if kind == PAGE else target)))
-    for match in _MARKDOWN.finditer(text):
-        target = match.group(1)
-        if _SCHEME.match(target) or target.startswith("//"):
-            continue
-        path, _, anchor = target.partition("#")
-        link = Link(PAGE, page_name(path)) if path else Link(SECTION, anchor)
-        if link.target:
-            found.append((match.start(), link))
-    for match in _WIKI.finditer(text):
-        found.append((match.start(), Link(PAGE, match.group(1).strip().lower())))
-    return list(dict.fromkeys(link for _, link in sorted(found, key=lambda pair: pair[0])))
+def link_to(target: str) -> Link | None:
+    """A written link target ("../api/commands.md#group", "#limits") as a link within the corpus, or None
+    when it leaves the corpus or names nothing."""
+    target = target.strip().strip("<>")
+    if not target or _SCHEME.match(target) or target.startswith("//"):
+        return None
+    path, _, anchor = target.partition("#")
+    if path:
+        return Link(PAGE, name) if (name := page_name(path)) else None
+    return Link(SECTION, anchor) if anchor else None
+
+
+def page_link(name: str) -> Link | None:
+    """A link by page name ({doc}`setup`, :doc:`/guide/setup`, [[Release Notes]])."""
+    return Link(PAGE, page_name(name)) if name.strip() else None
+
+
+def section_link(label: str) -> Link | None:
+    return Link(SECTION, label.strip().lower()) if label.strip() else None
 
 
 def page_name(path: str) -> str:
     """A link target or source path as the name a page is found by: the file name without its suffix."""
     name = PurePosixPath(path.replace("\\", "/").rstrip("/")).name
     return (name.rsplit(".", 1)[0] if "." in name else name).lower()
-
-
-def label_line(label: str) -> str:
-    """How a section label is written above its heading (MyST), to find the chunk that holds it."""
-    return f"({label})="

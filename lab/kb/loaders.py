@@ -1,5 +1,9 @@
 """Turning files into documents, one format at a time, with a reason for every file that fails.
 
+Markup formats are parsed by the libraries made for them (`lab.kb.markdown_pages`, `rst_pages`,
+`notebook_pages`, `html_pages`) into clean text plus structure; a `.txt` file whose content is clearly
+reStructuredText or Markdown is read as such, any other as plain text.
+
 A HotpotQA-format JSON (records with `context: [[title, [sentences...]], ...]`) becomes one document
 per unique paragraph, titled by the title the record gives it; that is what the demo corpus and most QA sets
 in this format look like.
@@ -8,13 +12,20 @@ in this format look like.
 import codecs
 import dataclasses
 import json
-import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".json", ".jsonl")
+from lab.kb.html_pages import html_page
+from lab.kb.markdown_pages import looks_like_markdown, markdown_page
+from lab.kb.notebook_pages import NotANotebook, notebook_page
+from lab.kb.page_text import PageStructure
+from lab.kb.rst_pages import looks_like_rst, rst_page
+
+SUPPORTED_SUFFIXES = (
+    ".txt", ".md", ".markdown", ".mdx", ".rst", ".rest", ".ipynb", ".html", ".htm", ".pdf", ".json", ".jsonl",
+)
 
 
 @dataclass(frozen=True)
@@ -23,28 +34,54 @@ class Document:
     text: str
     source: str
     encoding: str = "utf-8"
+    structure: PageStructure = field(default=PageStructure(), compare=False)
+    """Headings, links and anchors by position in `text`, for the formats that have them."""
 
 
 class UnreadableFile(ValueError):
     """A file that cannot be indexed; the message names the problem and the fix."""
 
 
-def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Expand folders into supported files; name every path that does not exist or is not supported."""
-    files: list[Path] = []
-    failures: list[tuple[str, str]] = []
+@dataclass
+class FoundFiles:
+    """What a list of paths holds: the files to read, the paths that are wrong, and what is left out."""
+
+    files: list[Path] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """Files in the given folders that are not read (a type the lab does not read, or a hidden folder)."""
+
+
+def unsupported_reason(path: Path) -> str:
+    return f"not a type the lab reads ({path.suffix or 'no suffix'}); supported: {', '.join(SUPPORTED_SUFFIXES)}"
+
+
+def find_files(paths: Iterable[Path]) -> FoundFiles:
+    """Expand folders into supported files; name every path that does not exist and every file left out."""
+    found = FoundFiles()
     for path in paths:
         if not path.exists():
-            failures.append((str(path), "path does not exist; check the spelling or give an absolute path"))
+            found.missing.append((str(path), "path does not exist; check the spelling or give an absolute path"))
         elif path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES))
+            _walk_folder(path, found)
         elif path.suffix.lower() in SUPPORTED_SUFFIXES:
-            files.append(path)
+            found.files.append(path)
         else:
-            failures.append(
-                (str(path), f"unsupported file type {path.suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)}")
-            )
-    return files, failures
+            found.missing.append((str(path), unsupported_reason(path)))
+    return found
+
+
+def _walk_folder(folder: Path, found: FoundFiles) -> None:
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            kind = "folder" if path.is_dir() else "file"
+            found.skipped.append((str(path), f"hidden {kind} (its name starts with '.'); give its path to read it"))
+        elif path.is_dir():
+            _walk_folder(path, found)
+        elif path.suffix.lower() in SUPPORTED_SUFFIXES:
+            found.files.append(path)
+        elif path.is_file():
+            found.skipped.append((str(path), unsupported_reason(path)))
 
 
 def load_documents(path: Path) -> list[Document]:
@@ -55,14 +92,12 @@ def load_documents(path: Path) -> list[Document]:
         documents = _pdf_documents(path)
     else:
         text, encoding = read_text(path)
-        if suffix in (".html", ".htm"):
-            documents = [_html_document(text, path)]
-        elif suffix == ".json":
+        if suffix == ".json":
             documents = _json_documents(_parse_json(text, path), path)
         elif suffix == ".jsonl":
             documents = _jsonl_documents(text, path)
         else:
-            documents = [Document(_markdown_title(text) or path.stem, text, str(path))]
+            documents = [_page_document(text, path)]
     documents = [d for d in documents if d.text.strip()]
     if not documents:
         raise UnreadableFile("no text found in the file (empty, or only markup); add text or remove the file")
@@ -124,27 +159,25 @@ def _legacy_text(raw: bytes, first_bad: str) -> tuple[str, str]:
     return str(tied[0]), tied[0].encoding
 
 
-def _markdown_title(text: str) -> str | None:
-    match = re.search(r"^#\s+(.+)$", text, flags=re.MULTILINE)
-    return match.group(1).strip() if match else None
-
-
-def _html_document(html: str, path: Path) -> Document:
-    """HTML to text with headings kept as Markdown `#` lines, so the structure chunker sees them."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "noscript"]):
-        tag.decompose()
-    for level in range(1, 7):
-        for heading in soup.find_all(f"h{level}"):
-            heading.replace_with(f"\n\n{'#' * level} {heading.get_text(' ', strip=True)}\n\n")
-    title = soup.title.get_text(strip=True) if soup.title else ""
-    if soup.title:
-        soup.title.decompose()
-    text = re.sub(r"\n{3,}", "\n\n", soup.get_text("\n")).strip()
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    return Document(title or _markdown_title(text) or path.stem, text, str(path))
+def _page_document(text: str, path: Path) -> Document:
+    """One page, parsed by its format: the suffix decides, and for `.txt` the content does."""
+    suffix = path.suffix.lower()
+    if suffix == ".txt":
+        suffix = ".rst" if looks_like_rst(text) else ".md" if looks_like_markdown(text) else ".txt"
+    if suffix == ".txt":
+        return Document(path.stem, text, str(path))
+    if suffix in (".html", ".htm"):
+        title, clean, structure = html_page(text)
+    elif suffix in (".rst", ".rest"):
+        title, clean, structure = rst_page(text)
+    elif suffix == ".ipynb":
+        try:
+            title, clean, structure = notebook_page(text)
+        except NotANotebook as error:
+            raise UnreadableFile(f"not a Jupyter notebook nbformat can read ({error}); re-save it from Jupyter") from None
+    else:
+        title, clean, structure = markdown_page(text, mdx=suffix == ".mdx")
+    return Document(title or path.stem, clean, str(path), structure=structure)
 
 
 def _pdf_documents(path: Path) -> list[Document]:

@@ -2,8 +2,11 @@
 
 A 270M base model reads evidence badly when it must write the answer, but it ranks short spans of that
 evidence well. So the spans an answer is usually made of are collected here: named entities, dates and
-numbers, noun chunks, passage titles, and quoted or `code` phrases (the answers of technical docs),
-each with its closeness: how many of the question's content words share a sentence with it.
+numbers, noun chunks and passage titles from the prose, and quoted or `code` phrases and what code is made
+of (command-line options, `name=value` settings, environment variables, dotted and snake_case identifiers:
+the answers of technical docs) from inline code, code blocks and prose alike; each with its closeness: how
+many of the question's content words share a sentence with it (for a code block, the sentence before it).
+spaCy reads the prose only: a code block's names are not English noun phrases.
 The question's own shape narrows them: a yes/no question is answered "yes" or "no", and a question that
 offers its options ("…, A or B?") is answered by one of them. Everything here is spaCy and string work;
 no model is called.
@@ -39,6 +42,16 @@ ANSWER_TYPES = {
 hand; how much the prior counts is `RankingWeights.answer_type`, which `bench/ranking_weights.py` searches."""
 
 _QUOTED = re.compile(r"`([^`\n]{1,60})`|\"([^\"\n]{2,60})\"|“([^”\n]{2,60})”")
+_CODE_BLOCK = re.compile(r"^```\n(.*?)\n```$", re.MULTILINE | re.DOTALL)
+_CODE_TOKEN = re.compile(
+    r"(?<![\w-])--?[A-Za-z][\w-]*(?:=[\w.:/-]+)?"  # --option, -v, --opt=value
+    r"|\b[A-Za-z_][\w.]*\s?=\s?[\w.'\"/:-]+"  # name=value, name = value
+    r"|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b"  # ENVIRONMENT_VARIABLE
+    r"|\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?:\(\))?"  # dotted.name, module.function()
+    r"|\b[a-z][a-z0-9]*_[a-z0-9_]+\b"  # snake_case
+    r"|\b[a-z]+[A-Z]\w*\b|\b[A-Z][a-z0-9]+[A-Z]\w*\b"  # camelCase, CamelCase
+)
+"""What code answers are made of; matched in code and in prose, where docs name options and settings bare."""
 _CHOICE = re.compile(r"[,:;]\s*([^,:;]{1,80}?)\s*,?\s+or\s+([^,:;?]{1,80}?)\s*\??\s*$", re.IGNORECASE)
 _LEADING = re.compile(r"^(?:the|a|an|its|their|his|her|this|that|these|those)\s+", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
@@ -146,11 +159,15 @@ def answer_candidates(
         if label:
             candidate.labels.add(label)
 
-    for rank, doc in enumerate(nlp.pipe(p.text for p in passages)):
+    for rank, doc in enumerate(nlp.pipe(prose_only(p.text) for p in passages)):
         near = {sentence.start: _closeness(terms, sentence) for sentence in doc.sents}
 
         def closeness_of(span) -> float:
             return near.get(span.sent.start, 0.0)
+
+        def closeness_before(position: int) -> float:
+            before = [s for s in doc.sents if s.start_char < position and s.text.strip()]
+            return near.get(before[-1].start, 0.0) if before else 0.0
 
         add(passages[rank].doc_title, rank, max(near.values(), default=0.0), "TITLE")
         for ent in doc.ents:
@@ -158,6 +175,12 @@ def answer_candidates(
         for quoted in _QUOTED.finditer(passages[rank].text):
             span = doc.char_span(quoted.start(), quoted.end(), alignment_mode="expand")
             add(next(g for g in quoted.groups() if g), rank, closeness_of(span) if span else 0.0, "QUOTED")
+        for block in _CODE_BLOCK.finditer(passages[rank].text):
+            for token in _CODE_TOKEN.finditer(block.group(1)):
+                add(token.group(), rank, closeness_before(block.start()), "CODE")
+        for token in _CODE_TOKEN.finditer(doc.text):
+            span = doc.char_span(token.start(), token.end(), alignment_mode="expand")
+            add(token.group(), rank, closeness_of(span) if span else 0.0, "CODE")
         for chunk in doc.noun_chunks:
             if not all(token.is_stop or token.is_punct for token in chunk):
                 add(chunk.text, rank, closeness_of(chunk))
@@ -166,6 +189,17 @@ def answer_candidates(
                 add(token.text, rank, closeness_of(token), "CARDINAL")
     fresh = [candidate for candidate in found.values() if not candidate.in_question]
     return sorted(fresh, key=lambda c: (-c.closeness, c.first_rank))[:limit]
+
+
+_HEADING_LINE = re.compile(r"^(#{1,6}) (.*)\n\n", re.MULTILINE)
+
+
+def prose_only(text: str) -> str:
+    """The text as spaCy should read it, at the same length so positions still match: code blocks and
+    backticks blanked, and a heading's `#`s too, its line ended like a sentence so it is not read into the next."""
+    text = _CODE_BLOCK.sub(lambda block: re.sub(r"\S", " ", block.group()), text)
+    text = _HEADING_LINE.sub(lambda m: f"{' ' * len(m.group(1))} {m.group(2)}.\n", text)
+    return text.replace("`", " ")
 
 
 def content_lemmas(doc) -> frozenset[str]:

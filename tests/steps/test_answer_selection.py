@@ -110,6 +110,39 @@ def test_docs_candidates_take_code_spans_and_numbers(nlp):
     assert "4.4" in [c.text for c in numbers]
 
 
+PARSED_PASSAGES = [
+    ("pymdownx_docs/extensions/highlight.md", "Which option turns on language guessing for plain code blocks?"),
+    ("pymdownx_docs/extensions/superfences.md", "Which option lets fences be nested under list items?"),
+    ("coverage_docs/config.rst", "Which environment variable names a different configuration file?"),
+    ("click_docs/options.md", "Which keyword argument makes an option count its repetitions?"),
+]
+MARKUP_DEBRIS = re.compile(r"```|///|!!!|===|--8<--|hl_lines=|linenums=|https?://|\{[:!]|^\.\. |^#|^:\w+:")
+
+
+@pytest.mark.parametrize(("page", "question"), PARSED_PASSAGES, ids=[page for page, _ in PARSED_PASSAGES])
+def test_candidates_from_parsed_docs_pages_hold_code_names_and_no_markup_debris(nlp, page: str, question: str):
+    from lab.kb.loaders import load_documents
+
+    document, = load_documents(DOCS.parent / page)
+    passages = [Passage(i, document.title, 1.0, document.text[start : start + 1500])
+                for i, start in enumerate(range(0, len(document.text), 1500))]
+    candidates = answer_candidates(question, passages, nlp, question_shape(question, nlp), limit=10_000)
+    from_prose = [c.text for c in candidates if not c.labels & {"CODE", "QUOTED"}]
+
+    assert not [text for text in from_prose if MARKUP_DEBRIS.search(text)], "code may show markup; prose may not"
+    assert sum("CODE" in c.labels for c in candidates) > 10
+
+
+def test_a_code_block_offers_its_options_settings_and_names_and_prose_offers_bare_options(nlp):
+    text = ("Run it with a limit:\n\n```\nwidget serve --max-workers=4\nexport WIDGET_HOME=/srv/widget\n"
+            "config.load(strict_mode=True)\n```\n\nThe --dry-run flag only prints what would change.")
+    candidates = answer_candidates("Which flag prints the changes only?", [Passage(0, "Serve", 1.0, text)], nlp, OPEN)
+    code = {c.text for c in candidates if "CODE" in c.labels}
+
+    assert {"--max-workers=4", "WIDGET_HOME=/srv/widget", "config.load", "strict_mode=True", "--dry-run"} <= code
+    assert "widget serve" not in {c.text for c in candidates}, "spaCy reads the prose only"
+
+
 def test_the_ranking_adds_priors_agreement_and_a_share_of_the_closed_book_likelihood():
     person = Candidate("Mara Holt", 0, passages={0, 1, 2}, labels={"PERSON"})
     shape = QuestionShape(False, (), frozenset({"PERSON"}))
