@@ -35,7 +35,7 @@ from eval.answer_metrics import f1_score
 from eval.qa_sets import QAItem, load_qa_set
 from lab.context import LabContext, build_context
 from lab.core import LabSettings, Trace
-from lab.ingestion import BUNDLED_DEMOS, build_bundled_demo
+from lab.ingestion import BUNDLED_DEMOS, EVALUATION_CORPORA, build_bundled_demo
 from lab.llm.prompts import answer_prompt
 from lab.steps import read_passages
 from lab.steps.selecting import WEIGHTS, CandidateFeatures, RankingWeights, score_candidates, weighted_score
@@ -180,7 +180,7 @@ def print_table(questions: list[ScoredQuestion], grid: np.ndarray, corpora: list
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grid", choices=tuple(GRIDS), default="full", help="Values tried per weight (GRIDS).")
-    parser.add_argument("--corpora", default=",".join(BUNDLED_DEMOS), help="Bundled demo KB names, comma-separated.")
+    parser.add_argument("--corpora", default=",".join(BUNDLED_DEMOS), help=f"Comma-separated, of: {', '.join(EVALUATION_CORPORA)}.")
     parser.add_argument("--questions", type=int, default=None, help="Only the first N questions of each corpus.")
     args = parser.parse_args()
 
@@ -192,7 +192,7 @@ def main() -> None:
         for corpus in corpora:
             report = build_bundled_demo(settings, corpus)
             print(f"{corpus}: {report.documents_added} documents, {report.chunks_added} chunks", file=sys.stderr)
-            items = load_qa_set(BUNDLED_DEMOS[corpus].questions, limit=args.questions).items
+            items = load_qa_set(EVALUATION_CORPORA[corpus].questions, limit=args.questions).items
             ctx = build_context(settings, corpus)
             try:
                 questions += score_corpus(corpus, items, ctx)

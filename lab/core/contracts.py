@@ -16,6 +16,9 @@ class Passage:
     doc_title: str
     score: float
     text: str
+    section: str = ""
+    """"Page › Section › Subsection" where the chunk sits, when its page has headings: what a reader is told
+    the passage is about, since a chunk of a long docs page rarely names its own subject."""
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
-"""What an ingest carries and reports: the batch being written, the report, and the text each index reads."""
+"""What an ingest carries and reports: a document as chunks to write, the batch, the report, and the text each index reads."""
 
 from dataclasses import dataclass, field
 
-from lab.kb.chunk_store import ChunkStore, NewDocument
+from lab.kb.chunk_store import ChunkStore, NewChunk, NewDocument
+from lab.kb.chunking import Chunker, TokenCounter
+from lab.kb.loaders import Document
+from lab.kb.page_text import section_path
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,24 @@ class IngestBatch:
     @property
     def chunk_count(self) -> int:
         return sum(len(document.chunks) for document in self.documents)
+
+
+def chunked_document(
+    document: Document, source: str, content_hash: str, chunker: Chunker, tokens: TokenCounter
+) -> NewDocument:
+    """A document cut into chunks, each with its section path, and with its parsed links and anchors."""
+    structure = document.structure
+    chunks = [
+        NewChunk(document.title, span.start, span.end, chunker.name, tokens.count(text), text,
+                 section_path(document.title, structure.headings, span.start) if structure.headings else "")
+        for span in chunker.split(document.text)
+        if (text := document.text[span.start : span.end])
+    ]
+    return NewDocument(
+        document.title, source, content_hash, document.text, chunks,
+        tuple((link.position, link.link.kind, link.link.target) for link in structure.links),
+        tuple((anchor.position, anchor.label) for anchor in structure.anchors),
+    )
 
 
 def embedding_text(title: str, text: str, section: str = "") -> str:

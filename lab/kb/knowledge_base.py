@@ -21,14 +21,15 @@ import numpy as np
 
 from lab.core.contracts import Passage
 from lab.core.locks import exclusive
-from lab.kb.chunk_store import ChunkStore, NewChunk, NewDocument, StoredChunk
+from lab.kb.chunk_store import ChunkStore, NewDocument, StoredChunk
 from lab.kb.chunking import Chunker, TokenCounter
 from lab.kb.embedding import Embedder
-from lab.kb.ingest_records import FileFailure, IngestBatch, IngestReport, embedding_text, keyword_corpus
+from lab.kb.ingest_records import (
+    FileFailure, IngestBatch, IngestReport, chunked_document, embedding_text, keyword_corpus,
+)
 from lab.kb.keyword_index import KeywordIndex
 from lab.kb.links import PAGE
 from lab.kb.loaders import Document, UnreadableFile, find_files, load_documents
-from lab.kb.page_text import section_path
 
 if TYPE_CHECKING:
     from lab.kb.dense_index import DenseIndex
@@ -136,21 +137,8 @@ class KnowledgeBase:
             content_hash = hashlib.sha256(f"{document.title}\0{document.text}".encode()).hexdigest()
             duplicate = content_hash in seen_hashes or content_hash in file_hashes or content_hash in earlier
             file_hashes.add(content_hash)
-            if duplicate or self.store.has_document(content_hash):
-                continue
-            headings = document.structure.headings
-            chunks = [
-                NewChunk(document.title, s.start, s.end, chunker.name, tokens.count(text), text,
-                         section_path(document.title, headings, s.start) if headings else "")
-                for s in chunker.split(document.text)
-                if (text := document.text[s.start : s.end])
-            ]
-            structure = document.structure
-            pending.append(NewDocument(
-                document.title, source, content_hash, document.text, chunks,
-                tuple((link.position, link.link.kind, link.link.target) for link in structure.links),
-                tuple((anchor.position, anchor.label) for anchor in structure.anchors),
-            ))
+            if not duplicate and not self.store.has_document(content_hash):
+                pending.append(chunked_document(document, source, content_hash, chunker, tokens))
         return pending, file_hashes
 
     def stats(self) -> dict[str, int | str]:
@@ -327,4 +315,4 @@ class KnowledgeBase:
     def passages(self, scored: list[tuple[int, float]]) -> list[Passage]:
         """Chunk ids with scores, in the given order, as passages."""
         chunks = self.store.chunks(i for i, _ in scored)
-        return [Passage(i, chunks[i].title, score, chunks[i].text) for i, score in scored if i in chunks]
+        return [Passage(i, chunks[i].title, score, chunks[i].text, chunks[i].section) for i, score in scored if i in chunks]

@@ -3,7 +3,7 @@
 Every format's loader writes into a `PageWriter` (`lab.kb.markdown_pages`, `lab.kb.rst_pages`,
 `lab.kb.notebook_pages`, `lab.kb.html_pages`), so every format reaches the chunker in one shape: prose as
 paragraphs, headings as Markdown `#` lines (the structure chunker and a reader both know them), code
-blocks fenced with bare ``` lines, inline code in backticks, and nothing else of the markup. What the markup
+blocks fenced with bare ``` lines (longer, when the code itself shows a fence), inline code in backticks, and nothing else of the markup. What the markup
 meant is kept beside the text, by character position: the headings (a chunk's section path), the links (to
 follow them without reading markup again) and the anchors a section link can land on.
 """
@@ -100,7 +100,9 @@ class PageWriter:
         self.end_block()
         code = code.strip("\n")
         if code.strip():
-            self._append(f"{CODE_FENCE}\n{code}\n{CODE_FENCE}")
+            longest = max((len(run) for run in re.findall(r"^\s*(`{3,})", code, flags=re.MULTILINE)), default=2)
+            fence = CODE_FENCE if longest < 3 else "`" * (longest + 1)
+            self._append(f"{fence}\n{code}\n{fence}")
 
     def _append(self, block: str) -> None:
         if self._blocks:

@@ -33,7 +33,7 @@ def answer_prompt(
 ) -> str:
     """Passages (and any notes, one per line after them), then the question, for the model to answer."""
     lines = [
-        f"Passage {i} ({p.doc_title}): {' '.join(p.text.split())[:max_chars_per_passage]}"
+        f"Passage {i} ({p.section or p.doc_title}): {' '.join(p.text.split())[:max_chars_per_passage]}"
         for i, p in enumerate(passages, start=1)
     ]
     return fill_template(template, passages="\n".join([*lines, *notes]), question=question.strip())

@@ -40,9 +40,15 @@ ANSWER_TYPES = {
 }
 """Question openings and the spaCy entity labels their answers usually carry (a prior, not a filter). Written by
 hand; how much the prior counts is `RankingWeights.answer_type`, which `bench/ranking_weights.py` searches."""
+ASKS_FOR_CODE = re.compile(
+    r"\b(?:which|what)\s+(?:[\w-]+\s+){0,2}?(?:option|flag|setting|parameter|argument|variable|function|method|class"
+    r"|attribute|command|keyword|key|field|file name|extension|value)s?\b"
+)
+"""A question asking for a named thing of code ("which option …", "what environment variable …"), not what one
+does ("what does the lazy flag change?"): its answer usually carries the CODE label. Same prior, same weight."""
 
 _QUOTED = re.compile(r"`([^`\n]{1,60})`|\"([^\"\n]{2,60})\"|“([^”\n]{2,60})”")
-_CODE_BLOCK = re.compile(r"^```\n(.*?)\n```$", re.MULTILINE | re.DOTALL)
+_CODE_BLOCK = re.compile(r"^(`{3,})\n(.*?)\n\1$", re.MULTILINE | re.DOTALL)
 _CODE_TOKEN = re.compile(
     r"(?<![\w-])--?[A-Za-z][\w-]*(?:=[\w.:/-]+)?"  # --option, -v, --opt=value
     r"|\b[A-Za-z_][\w.]*\s?=\s?[\w.'\"/:-]+"  # name=value, name = value
@@ -111,7 +117,10 @@ def question_shape(question: str, nlp) -> QuestionShape:
     yes_no_form = asks_yes_or_no(text)
     options = _offered_options(text, nlp, yes_no_form)
     opening = max((o for o in ANSWER_TYPES if re.search(rf"\b{o}\b", lowered)), key=len, default="")
-    return QuestionShape(yes_no_form and not options, options, ANSWER_TYPES.get(opening, frozenset()))
+    expected = ANSWER_TYPES.get(opening, frozenset())
+    if ASKS_FOR_CODE.search(lowered) and not re.match(r"(?:which|what)\s+(?:does|do|is|are)\b", lowered):
+        expected = expected | {"CODE"}
+    return QuestionShape(yes_no_form and not options, options, expected)
 
 
 def _offered_options(question: str, nlp, yes_no_form: bool) -> tuple[str, ...]:
@@ -176,7 +185,7 @@ def answer_candidates(
             span = doc.char_span(quoted.start(), quoted.end(), alignment_mode="expand")
             add(next(g for g in quoted.groups() if g), rank, closeness_of(span) if span else 0.0, "QUOTED")
         for block in _CODE_BLOCK.finditer(passages[rank].text):
-            for token in _CODE_TOKEN.finditer(block.group(1)):
+            for token in _CODE_TOKEN.finditer(block.group(2)):
                 add(token.group(), rank, closeness_before(block.start()), "CODE")
         for token in _CODE_TOKEN.finditer(doc.text):
             span = doc.char_span(token.start(), token.end(), alignment_mode="expand")
@@ -191,15 +200,28 @@ def answer_candidates(
     return sorted(fresh, key=lambda c: (-c.closeness, c.first_rank))[:limit]
 
 
+_FENCE_LINE = re.compile(r"^`{3,}$", re.MULTILINE)
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_HEADING_MARK = re.compile(r"^#{1,6} ", re.MULTILINE)
 _HEADING_LINE = re.compile(r"^(#{1,6}) (.*)\n\n", re.MULTILINE)
 
 
 def prose_only(text: str) -> str:
-    """The text as spaCy should read it, at the same length so positions still match: code blocks and
-    backticks blanked, and a heading's `#`s too, its line ended like a sentence so it is not read into the next."""
-    text = _CODE_BLOCK.sub(lambda block: re.sub(r"\S", " ", block.group()), text)
+    """The text as spaCy should read it, at the same length so positions still match: code blocks and inline
+    code blanked (their names are candidates of their own), and a heading's `#`s too, its line ended like a
+    sentence so it is not read into the next. A chunk cut inside a code block keeps one fence line of it:
+    the shorter side of that line is the code."""
+    text = _CODE_BLOCK.sub(lambda block: _blank(block.group()), text)
+    if fence := _FENCE_LINE.search(text):
+        before, after = text[: fence.start()], text[fence.start() :]
+        text = _blank(before) + after if len(before) < len(after) else before + _blank(after)
     text = _HEADING_LINE.sub(lambda m: f"{' ' * len(m.group(1))} {m.group(2)}.\n", text)
-    return text.replace("`", " ")
+    text = _HEADING_MARK.sub(lambda m: " " * len(m.group()), text)
+    return _INLINE_CODE.sub(lambda code: " " * len(code.group()), text)
+
+
+def _blank(text: str) -> str:
+    return re.sub(r"\S", " ", text)
 
 
 def content_lemmas(doc) -> frozenset[str]:

@@ -81,6 +81,9 @@ def test_a_question_that_offers_two_options_is_answered_by_one_of_them(nlp):
         ("When did the bridge open?", "DATE"),
         ("In which country was the lamp made?", "GPE"),
         ("What does the lazy flag change?", None),
+        ("Which environment variable names the data file?", "CODE"),
+        ("What command-line option turns on branch measurement?", "CODE"),
+        ("What is the flag for?", None),
     ],
 )
 def test_the_question_word_sets_the_expected_answer_type(nlp, question: str, label: str | None):
@@ -120,12 +123,17 @@ MARKUP_DEBRIS = re.compile(r"```|///|!!!|===|--8<--|hl_lines=|linenums=|https?:/
 
 
 @pytest.mark.parametrize(("page", "question"), PARSED_PASSAGES, ids=[page for page, _ in PARSED_PASSAGES])
-def test_candidates_from_parsed_docs_pages_hold_code_names_and_no_markup_debris(nlp, page: str, question: str):
+def test_candidates_from_parsed_docs_pages_hold_code_names_and_no_markup_debris(
+    nlp, settings, embedder, page: str, question: str
+):
+    """Every chunk of the page, as the default chunker cuts it, is a passage."""
+    from lab.kb import make_chunker
     from lab.kb.loaders import load_documents
 
     document, = load_documents(DOCS.parent / page)
-    passages = [Passage(i, document.title, 1.0, document.text[start : start + 1500])
-                for i, start in enumerate(range(0, len(document.text), 1500))]
+    chunker = make_chunker("recursive", embedder, settings.chunk_tokens, settings.chunk_overlap_tokens, None)
+    passages = [Passage(i, document.title, 1.0, document.text[span.start : span.end])
+                for i, span in enumerate(chunker.split(document.text))]
     candidates = answer_candidates(question, passages, nlp, question_shape(question, nlp), limit=10_000)
     from_prose = [c.text for c in candidates if not c.labels & {"CODE", "QUOTED"}]
 
