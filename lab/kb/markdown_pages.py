@@ -110,10 +110,10 @@ def _write_tokens(tokens, writer: PageWriter) -> str:
             heading_level = 0
         elif kind == "inline":
             _write_inline(token.children or [], writer)
-        elif kind in ("paragraph_close", "admonition_title_close", "th_close", "td_close", "dt_close"):
-            writer.end_block() if kind in ("paragraph_close", "admonition_title_close", "dt_close") else writer.text(" | ")
-        elif kind == "tr_close":
+        elif kind in ("paragraph_close", "admonition_title_close", "dt_close", "tr_close"):
             writer.end_block()
+        elif kind in ("th_close", "td_close"):
+            writer.text(" | ")
         elif kind == "list_item_open":
             writer.end_block()
             writer.prefix = "- "
