@@ -14,6 +14,7 @@ from app.cli_eval import list_runs, report, run_eval
 from app.cli_kv import kv_lab
 from app.exposure import LOOPBACK, ExposureRefused, arena_auth, exposure_warning
 from app.cli_sweep import sweep
+from app.cli_testset import make_testset
 from app.cli_models import list_models
 from app.cli_support import (
     AnswerModeOption,
@@ -293,6 +294,7 @@ def serve_in_place(command: list[str]) -> NoReturn:
 app.command("eval")(run_eval)
 app.command("kv")(kv_lab)
 app.command("sweep")(sweep)
+app.command("testset")(make_testset)
 app.command("models")(list_models)
 app.command("report")(report)
 app.command("runs")(list_runs)

@@ -62,3 +62,10 @@ def candidates_html(candidates: Sequence[dict]) -> str:
 def answer_html(text: str) -> str:
     """The generated answer, escaped too: a model may copy markup from the passages it read."""
     return f"<p><b>{html.escape(text) or '(empty answer)'}</b></p>"
+
+
+def span_html(title: str, text: str, start: int, end: int) -> str:
+    """A passage, escaped, with one character span of it (a test item's answer) wrapped in <mark>."""
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    marked = f"{html.escape(text[:start])}<mark>{html.escape(text[start:end])}</mark>{html.escape(text[end:])}"
+    return f"<p><b>{html.escape(title)}</b><br>{marked}</p>"

@@ -258,7 +258,7 @@ def run_manifest(ctx: LabContext, qa_set: QASet, metrics: Sequence[str]) -> dict
         "embedder": {"id": ctx.embedder.model_id},
         "judge": judge_description(settings, ctx.generator.model_id) if set(metrics) & set(LLM_METRICS) else None,
         "device": str(ctx.generator.device),
-        "qa_file": {"path": str(qa_set.path), "sha256": qa_set.sha256, "format": qa_set.format},
+        "qa_file": {"path": str(qa_set.path), "sha256": qa_set.sha256, "format": qa_set.format, "generated": qa_set.origin},
         "kb": {"name": ctx.kb.name, **ctx.kb.stats(), "sources": _kb_sources(ctx.kb.folder / "kb.sqlite")},
         "packages": {name: _version(name) for name in RECORDED_PACKAGES},
         "git": _git_commit(),

@@ -46,6 +46,9 @@ class QASet:
     format: str
     sha256: str
     items: tuple[QAItem, ...]
+    origin: dict[str, Any] | None = None
+    """How a generated set was made (`raglab testset`: generator, seed, KB and its fingerprint); None for a set
+    written by people or brought in, so a report can tell the two apart."""
 
 
 def load_qa_set(path: Path, limit: int | None = None) -> QASet:
@@ -67,7 +70,9 @@ def load_qa_set(path: Path, limit: int | None = None) -> QASet:
     parse = _hotpotqa_item if kind == "hotpotqa" else _table_item
     items = [parse(record, path, position) for position, record in enumerate(records, start=1)]
     _check_unique_ids(items, path)
-    return QASet(path.resolve(), kind, hashlib.sha256(raw).hexdigest(), tuple(items[:limit] if limit else items))
+    origin = records[0].get("origin") if kind == "table" and isinstance(records[0], dict) else None
+    kept = tuple(items[:limit] if limit else items)
+    return QASet(path.resolve(), kind, hashlib.sha256(raw).hexdigest(), kept, origin if isinstance(origin, dict) else None)
 
 
 def build_kb_from_qa_set(

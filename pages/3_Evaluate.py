@@ -25,6 +25,7 @@ from eval.run_store import RunStore, RunStoreError, run_store_path
 from eval.scoring import ALL_METRICS, METRIC_GROUPS, UnknownMetric
 from lab.ingestion import BUNDLED_DEMOS
 from lab.kb import CHUNKER_NAMES, UploadRejected, knowledge_base_names, save_upload
+from lab.testsets import generated_from, saved_testsets
 from strategies import available_strategies
 
 # Answers in flight at once with a server backend, as `raglab eval --concurrency`; in-process backends run one.
@@ -82,10 +83,11 @@ if unfinished:
                 st.error(markdown_literal(str(error)))
 
 st.subheader("New run")
-UPLOAD = "upload"
+UPLOAD, GENERATED = "upload", "generated"
+SOURCE_LABELS = {UPLOAD: "Upload a QA file", GENERATED: "Generated test set"}
 source = st.radio(
-    "QA set", [*BUNDLED_DEMOS, UPLOAD], horizontal=True, key="qa_source",
-    format_func=lambda name: "Upload a QA file" if name == UPLOAD else f"Bundled demo: {BUNDLED_DEMOS[name].label}",
+    "QA set", [*BUNDLED_DEMOS, GENERATED, UPLOAD], horizontal=True, key="qa_source",
+    format_func=lambda name: SOURCE_LABELS.get(name) or f"Bundled demo: {BUNDLED_DEMOS[name].label}",
 )
 build_own = False
 qa_path: Path | None = None
@@ -100,6 +102,15 @@ if source == UPLOAD:
             st.error(markdown_literal(str(error)))
     build_own = st.checkbox("Build a knowledge base from the QA set's own paragraphs")
     kb_name = st.text_input("New knowledge base name", "qa-corpus") if build_own else choose_knowledge_base()
+elif source == GENERATED:
+    generated = {path.name: path for path in saved_testsets(settings.home)}
+    if not generated:
+        st.info("No generated test set yet: make one on the Test set page, or run `raglab testset --kb NAME`.")
+    else:
+        qa_path = generated[st.selectbox("Generated test set", list(generated))]
+        made_from = generated_from(qa_path)
+        kb_name = made_from if made_from in knowledge_base_names(settings.home) else choose_knowledge_base()
+        st.caption(markdown_literal(f"Generated from knowledge base {made_from}; asked of {kb_name}."))
 else:
     demo = BUNDLED_DEMOS[source]
     qa_path = demo.questions
@@ -142,7 +153,7 @@ st.caption(
 study_chunkers = st.multiselect("Chunkers", list(CHUNKER_NAMES), default=["fixed", "recursive", "structure"])
 study_strategies = st.multiselect("Strategies on each chunker", known, default=["traditional", "hybrid"],
                                   key="study_strategies")
-if source == UPLOAD:
+if source in (UPLOAD, GENERATED):
     folder = st.text_input("Folder with the documents to chunk", key="study_docs")
     study_docs = [Path(folder).expanduser()] if folder.strip() else []
 else:

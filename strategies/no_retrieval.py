@@ -8,8 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lab.context import LabContext
 from lab.core import Answer, Trace
-from lab.llm import ANSWER_STOP, closed_book_prompt
-from lab.steps import tidy_answer
+from lab.steps import closed_book_answer
 
 
 class NoRetrieval:
@@ -26,6 +25,5 @@ class NoRetrieval:
     def answer(self, question: str, ctx: LabContext) -> Answer:
         trace = Trace()
         with trace.stage("generate"):
-            prompt = closed_book_prompt(question, ctx.settings.closed_book_template)
-            text = tidy_answer(trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP)), question)
+            text = closed_book_answer(question, ctx, trace)
         return Answer(self.name, text, (), trace)

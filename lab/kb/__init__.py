@@ -7,6 +7,7 @@ It imports `lab.core` and, for the llm chunker only, the generator type from `la
 from lab.kb.chunking import CHUNKER_NAMES, make_chunker
 from lab.kb.embedding import Embedder, load_embedder
 from lab.kb.ingest_records import IngestReport, embedding_text
+from lab.kb.chunk_store import StoredChunk
 from lab.kb.knowledge_base import KnowledgeBase, KnowledgeBaseError, knowledge_base_names
 from lab.kb.loaders import SUPPORTED_SUFFIXES, UnreadableFile, find_files, load_documents
 from lab.kb.uploads import UploadRejected, save_upload
@@ -18,6 +19,7 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeBaseError",
     "SUPPORTED_SUFFIXES",
+    "StoredChunk",
     "UnreadableFile",
     "UploadRejected",
     "embedding_text",

@@ -6,6 +6,7 @@ Documents are unique by content hash, so the same paragraph in two files is stor
 remember each file's hash and chunker, so re-ingesting an unchanged file does nothing.
 """
 
+import hashlib
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -215,6 +216,25 @@ class ChunkStore:
         own = self._db.execute("SELECT doc_id FROM chunks WHERE id = ?", (near_chunk,)).fetchone()
         same_page = [chunk for doc_id, chunk in rows if own and doc_id == own[0] and chunk is not None]
         return same_page[:1] or list(dict.fromkeys(chunk for _, chunk in rows if chunk is not None))
+
+    def all_chunks(self) -> list[StoredChunk]:
+        rows = self._db.execute(
+            "SELECT id, doc_id, title, start_char, end_char, chunker, n_tokens, text, section FROM chunks ORDER BY id"
+        )
+        return [StoredChunk(*row) for row in rows]
+
+    def document_text(self, doc_id: int) -> str:
+        row = self._db.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return row[0] if row else ""
+
+    def fingerprint(self) -> str:
+        """Changes whenever an ingest adds, replaces or removes anything: the sources, their hashes and
+        chunkers, and the chunk ids."""
+        digest = hashlib.sha256()
+        for row in self._db.execute("SELECT path, file_hash, chunker FROM sources ORDER BY path"):
+            digest.update("\0".join(row).encode())
+        digest.update(str(self._db.execute("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM chunks").fetchone()).encode())
+        return digest.hexdigest()[:16]
 
     def all_chunk_ids_and_texts(self) -> tuple[list[int], list[str]]:
         rows = self._db.execute("SELECT id, text FROM chunks ORDER BY id").fetchall()

@@ -312,6 +312,17 @@ class KnowledgeBase:
         """Stored chunks by id, with their document and text, for callers that need more than a passage."""
         return self.store.chunks(chunk_ids)
 
+    def all_chunks(self) -> list[StoredChunk]:
+        """Every chunk in id order: what a test set is drafted from."""
+        return self.store.all_chunks()
+
+    def document_text(self, doc_id: int) -> str:
+        """A document's whole text, which chunk offsets and test-set answer spans index into."""
+        return self.store.document_text(doc_id)
+
+    def fingerprint(self) -> str:
+        return self.store.fingerprint()
+
     def passages(self, scored: list[tuple[int, float]]) -> list[Passage]:
         """Chunk ids with scores, in the given order, as passages."""
         chunks = self.store.chunks(i for i, _ in scored)

@@ -5,12 +5,13 @@ They import `lab.context` and the rooms below it.
 """
 
 from lab.steps.fusion import RRF_K, reciprocal_rank_fusion
-from lab.steps.reading import generate_answer, read_passages, tidy_answer
+from lab.steps.reading import closed_book_answer, generate_answer, read_passages, tidy_answer
 from lab.steps.reranking import RerankParams, finish_retrieval, relevance, rerank
 
 __all__ = [
     "RRF_K",
     "RerankParams",
+    "closed_book_answer",
     "finish_retrieval",
     "generate_answer",
     "read_passages",

@@ -49,7 +49,7 @@ does ("what does the lazy flag change?"): its answer usually carries the CODE la
 
 _QUOTED = re.compile(r"`([^`\n]{1,60})`|\"([^\"\n]{2,60})\"|“([^”\n]{2,60})”")
 _CODE_BLOCK = re.compile(r"^(`{3,})\n(.*?)\n\1$", re.MULTILINE | re.DOTALL)
-_CODE_TOKEN = re.compile(
+CODE_TOKEN = re.compile(
     r"(?<![\w-])--?[A-Za-z][\w-]*(?:=[\w.:/-]+)?"  # --option, -v, --opt=value
     r"|\b[A-Za-z_][\w.]*\s?=\s?[\w.'\"/:-]+"  # name=value, name = value
     r"|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b"  # ENVIRONMENT_VARIABLE
@@ -185,9 +185,9 @@ def answer_candidates(
             span = doc.char_span(quoted.start(), quoted.end(), alignment_mode="expand")
             add(next(g for g in quoted.groups() if g), rank, closeness_of(span) if span else 0.0, "QUOTED")
         for block in _CODE_BLOCK.finditer(passages[rank].text):
-            for token in _CODE_TOKEN.finditer(block.group(2)):
+            for token in CODE_TOKEN.finditer(block.group(2)):
                 add(token.group(), rank, closeness_before(block.start()), "CODE")
-        for token in _CODE_TOKEN.finditer(doc.text):
+        for token in CODE_TOKEN.finditer(doc.text):
             span = doc.char_span(token.start(), token.end(), alignment_mode="expand")
             add(token.group(), rank, closeness_of(span) if span else 0.0, "CODE")
         for chunk in doc.noun_chunks:
@@ -201,23 +201,24 @@ def answer_candidates(
 
 
 _FENCE_LINE = re.compile(r"^`{3,}$", re.MULTILINE)
-_INLINE_CODE = re.compile(r"`[^`\n]*`")
+INLINE_CODE = re.compile(r"`[^`\n]*`")
 _HEADING_MARK = re.compile(r"^#{1,6} ", re.MULTILINE)
 _HEADING_LINE = re.compile(r"^(#{1,6}) (.*)\n\n", re.MULTILINE)
 
 
-def prose_only(text: str) -> str:
+def prose_only(text: str, keep_inline_code: bool = False) -> str:
     """The text as spaCy should read it, at the same length so positions still match: code blocks and inline
     code blanked (their names are candidates of their own), and a heading's `#`s too, its line ended like a
     sentence so it is not read into the next. A chunk cut inside a code block keeps one fence line of it:
-    the shorter side of that line is the code."""
+    the shorter side of that line is the code. Inline code stays when the sentence itself is wanted (a
+    question written from it)."""
     text = _CODE_BLOCK.sub(lambda block: _blank(block.group()), text)
     if fence := _FENCE_LINE.search(text):
         before, after = text[: fence.start()], text[fence.start() :]
         text = _blank(before) + after if len(before) < len(after) else before + _blank(after)
     text = _HEADING_LINE.sub(lambda m: f"{' ' * len(m.group(1))} {m.group(2)}.\n", text)
     text = _HEADING_MARK.sub(lambda m: " " * len(m.group()), text)
-    return _INLINE_CODE.sub(lambda code: " " * len(code.group()), text)
+    return text if keep_inline_code else INLINE_CODE.sub(lambda code: " " * len(code.group()), text)
 
 
 def _blank(text: str) -> str:

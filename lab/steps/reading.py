@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from lab.context import LabContext
 from lab.core.contracts import Answer, Passage, Retrieval
 from lab.core.tracing import Trace
-from lab.llm.prompts import ANSWER_STOP, answer_prompt
+from lab.llm.prompts import ANSWER_STOP, answer_prompt, closed_book_prompt
 from lab.steps.candidates import asks_yes_or_no
 from lab.steps.selecting import WEIGHTS, rank_candidates, resolved_answer_mode
 
@@ -53,6 +53,13 @@ def read_passages(
         return ranked[0].text
     trace.note("fallback", "the passages offer no candidate answer; the answer is written")
     return written or write()
+
+
+def closed_book_answer(question: str, ctx: LabContext, trace: Trace) -> str:
+    """What the generator answers from memory alone: the no-retrieval control, and the test-set check that a
+    question does not give its answer away."""
+    prompt = closed_book_prompt(question, ctx.settings.closed_book_template)
+    return tidy_answer(trace.record(ctx.generator.generate(prompt, stop=ANSWER_STOP)), question)
 
 
 def tidy_answer(text: str, question: str) -> str:

@@ -34,7 +34,7 @@ SHOWN = "designed by Maria Schmidt"  # a passage is on the page once this is
 SCRIPT_DONE = "document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
 """Streamlit has run the page's script to its end: every element it draws has been sent."""
 QUESTION = "How much does the Zorblax 3000 jar hold? <script>alert(6)</script>"
-PAGES = ["", "Corpus", "Compare", "Evaluate", "Reports", "Graph", "KV_cache", "Settings"]
+PAGES = ["", "Corpus", "Compare", "Evaluate", "Test_set", "Reports", "Graph", "KV_cache", "Settings"]
 
 FOREIGN_DOM = """() => ({
     handlers: document.querySelectorAll('[onerror], [onload]').length,
@@ -68,9 +68,26 @@ def hostile_home(tmp_path_factory, embedder, generator, extractor) -> Path:
     ctx = LabContext(settings=settings, generator=generator, embedder=embedder, kb=kb, extractor=extractor)
     evaluate(ctx, load_qa_set(qa), ["traditional"], ["answer"], store)
     (home / "report.html").write_text(render_html(analyze_run(store, store.summaries()[0].run.run_id, seed=0)))
+    write_hostile_testset(home)
     store.close()
     kb.close()
     return home
+
+
+def write_hostile_testset(home: Path) -> None:
+    """A generated test set as the Test set page reviews it, every field of it from the hostile document."""
+    start = TEXT.index("Maria Schmidt")
+    record = {
+        "id": "hostile-1", "question": QUESTION, "reference": "Maria Schmidt <img src=x onerror=alert(9)>",
+        "reference_doc_titles": [TITLE], "reference_contexts": [TEXT], "type": "single", "source_chunk_ids": [1],
+        "answer_spans": [{"chunk_id": 1, "doc_title": TITLE, "start": start, "end": start + 13, "text": "Maria Schmidt",
+                          "chunk_start": 0}],
+        "checks": {"longest_shared_run": 3, "closed_book_answer": "<script>alert(10)</script>",
+                   "reader_answer": "[click me](javascript:alert(11))"},
+        "origin": {"generator": "<img src=x onerror=alert(12)>", "kb": "hostile", "seed": 0},
+    }
+    (home / "testsets").mkdir()
+    (home / "testsets" / "hostile-seed0.jsonl").write_text(json.dumps(record) + "\n")
 
 
 class Watched:
@@ -125,6 +142,13 @@ def test_every_page_of_the_web_lab_shows_hostile_content_as_text_and_obeys_none_
         seen["graph, entity chosen"] = watched.foreign()
         graph_text = page.locator("body").inner_text()
 
+        page.goto(f"{url}/Test_set")
+        page.get_by_text("1. How much does the Zorblax").click()
+        page.get_by_text(SHOWN).first.wait_for(timeout=60_000)
+        page.wait_for_function(SCRIPT_DONE, timeout=120_000)
+        seen["test set, item opened"] = watched.foreign()
+        testset_text = page.locator("body").inner_text()
+
         for name in PAGES:
             page.goto(f"{url}/{name}")
             page.get_by_role("heading").first.wait_for(timeout=120_000)
@@ -135,6 +159,7 @@ def test_every_page_of_the_web_lab_shows_hostile_content_as_text_and_obeys_none_
     for shown in (home_text, graph_text):
         assert "Injected heading" in shown and "[click me](javascript:alert(3))" in shown
     assert "<script>alert(1)</script>" in home_text
+    assert "<script>alert(10)</script>" in testset_text and "[click me](javascript:alert(11))" in testset_text
     assert INJECTION.split(":")[0] in home_text, "the injection was read and shown as content"
     assert not (hostile_home / "settings.toml").exists() and not list(hostile_home.rglob("PWNED*"))
 
