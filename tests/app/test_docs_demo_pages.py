@@ -35,7 +35,7 @@ def test_the_evaluate_page_asks_each_demo_question_set_of_its_own_knowledge_base
     app = page("3_Evaluate.py").run()
     assert not app.exception
     source = app.radio(key="qa_source")
-    assert source.value == DEMO_KB and len(source.options) == 3
+    assert source.value == DEMO_KB and len(source.options) == 4  # two demos, a generated set, an upload
     source.set_value(DOCS_DEMO_KB).run()
     assert not app.exception
     assert f"Knowledge base `{DOCS_DEMO_KB}` is not built yet" in app.info[0].value

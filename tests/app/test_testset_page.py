@@ -4,6 +4,7 @@ another, save, and evaluate the saved set on the Evaluate page; corpus text in t
 import json
 
 from lab.testsets import saved_testsets
+from tests.app.test_hostile_content import SCRIPT_DONE
 
 
 def keep_cell(page, row: int, on_the_box: bool) -> tuple[float, float]:
@@ -21,17 +22,21 @@ def test_a_generated_set_is_reviewed_saved_and_evaluated(served_lab, new_page, s
     size.press("Enter")
     page.get_by_role("button", name="Generate").click()
     page.get_by_text("Kept 3 of").wait_for(timeout=600_000)
+    page.wait_for_function(SCRIPT_DONE, timeout=120_000)
     path = saved_testsets(settings.home)[0]
     generated = [json.loads(line) for line in path.read_text().splitlines()]
 
     page.mouse.click(*keep_cell(page, 1, on_the_box=True))  # the second item: rejected
+    page.wait_for_timeout(700)
+    page.wait_for_function(SCRIPT_DONE, timeout=120_000)  # an edit reruns the page
     page.mouse.click(*keep_cell(page, 0, on_the_box=False))
     for key in ("ArrowRight", "ArrowRight", "Enter"):  # the first item's question, opened for editing
         page.keyboard.press(key)
     page.wait_for_timeout(700)
     page.keyboard.type("Which page does the first answer come from?")
     page.keyboard.press("Enter")
-    page.wait_for_timeout(700)  # the edit reaches the server before the click that saves
+    page.wait_for_timeout(700)
+    page.wait_for_function(SCRIPT_DONE, timeout=120_000)
     page.get_by_role("button", name="Save review").click()
     page.get_by_text("Saved 2 items (1 edited, 1 rejected)").wait_for(timeout=60_000)
     saved = [json.loads(line) for line in path.read_text().splitlines()]
