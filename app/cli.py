@@ -15,6 +15,7 @@ from app.cli_kv import kv_lab
 from app.exposure import LOOPBACK, ExposureRefused, arena_auth, exposure_warning
 from app.cli_sweep import sweep
 from app.cli_testset import make_testset
+from app.cli_tune import tune_strategies
 from app.cli_models import list_models
 from app.cli_support import (
     AnswerModeOption,
@@ -26,6 +27,7 @@ from app.cli_support import (
     HostOption,
     JsonFlag,
     KbOption,
+    ProfileOption,
     fail,
     open_context,
     settings_from,
@@ -84,6 +86,7 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     kb: KbOption,
     strategy: Annotated[str, typer.Option("--strategy", help="Strategy name; see `raglab strategies`.")] = "traditional",
+    profile: ProfileOption = None,
     as_json: JsonFlag = False,
     home: HomeOption = None,
     backend: BackendOption = None,
@@ -95,15 +98,18 @@ def ask(
     """Answer one question with one strategy and show its contexts and trace."""
     from app.running import EmptyQuestion, check_question
     from app.running import ask as run_ask
-    from strategies import UnknownStrategy, get_strategy
+    from strategies import UnknownStrategy
+    from strategies.profiles import ProfileError, configured_strategy, tuned_keys
 
+    settings = settings_from(home, backend, generator, generator_url, generator_key_env, answer_mode)
     try:
         check_question(question)
-        get_strategy(strategy)
-    except (EmptyQuestion, UnknownStrategy) as error:
+        key = tuned_keys([strategy], settings.home, profile)[0] if profile else strategy
+        configured_strategy(key, settings)
+    except (EmptyQuestion, UnknownStrategy, ProfileError) as error:
         fail(str(error))
-    ctx = open_context(settings_from(home, backend, generator, generator_url, generator_key_env, answer_mode), kb)
-    answer = run_ask(question, strategy, ctx)
+    ctx = open_context(settings, kb)
+    answer = run_ask(question, key, ctx)
     if as_json:
         typer.echo(json.dumps(answer.to_dict(), indent=2))
         return
@@ -126,6 +132,9 @@ def compare(
     strategies: Annotated[
         str, typer.Option("--strategies", help="Comma-separated strategy names, or 'all'; see `raglab strategies`.")
     ] = "all",
+    profile: Annotated[
+        Optional[str], typer.Option("--profile", help="Beside each strategy this profile configures, run it tuned.")
+    ] = None,
     as_json: JsonFlag = False,
     home: HomeOption = None,
     backend: BackendOption = None,
@@ -138,6 +147,7 @@ def compare(
     from app.running import EmptyQuestion, check_question
     from app.running import compare as run_compare
     from strategies import UnknownStrategy, available_strategies, get_strategy
+    from strategies.profiles import ProfileError, beside_tuned
 
     if strategies.strip().lower() == "all":
         names = list(available_strategies())
@@ -149,9 +159,11 @@ def compare(
             raise UnknownStrategy(f"--strategies names no strategy; pass 'all' or some of: {', '.join(available_strategies())}")
         for name in names:
             get_strategy(name)
-    except (EmptyQuestion, UnknownStrategy) as error:
+        settings = settings_from(home, backend, generator, generator_url, generator_key_env, answer_mode)
+        names = beside_tuned(names, settings.home, profile) if profile else names
+    except (EmptyQuestion, UnknownStrategy, ProfileError) as error:
         fail(str(error))
-    ctx = open_context(settings_from(home, backend, generator, generator_url, generator_key_env, answer_mode), kb)
+    ctx = open_context(settings, kb)
     bar, update = tqdm_progress("compare")
     answers = run_compare(question, names, ctx, on_progress=update)
     bar.close()
@@ -241,6 +253,9 @@ def list_kbs(home: HomeOption = None) -> None:
 def run_lab(
     port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = 8501,
     host: HostOption = LOOPBACK,
+    profile: Annotated[
+        Optional[str], typer.Option("--profile", help="Tuned profile the Compare page runs beside the defaults.")
+    ] = None,
     home: HomeOption = None,
     backend: BackendOption = None,
     generator: GeneratorOption = None,
@@ -249,11 +264,19 @@ def run_lab(
     answer_mode: AnswerModeOption = None,
 ) -> None:
     """Start the web lab (Streamlit) on this machine only, unless --host names another address."""
+    from strategies.profiles import ProfileError, load_profile
+
     settings = settings_from(home, backend, generator, generator_url, generator_key_env, answer_mode)
     if warning := exposure_warning(host, port, "web lab"):
         typer.secho(warning + " Streamlit has no login: put it behind an authenticating proxy.", fg=typer.colors.YELLOW,
                     err=True)
     os.environ["RAGLAB_HOME"] = str(settings.home)
+    if profile:
+        try:
+            load_profile(settings.home, profile)
+        except ProfileError as error:
+            fail(str(error))
+        os.environ["RAGLAB_PROFILE"] = profile
     command = [
         sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "Home.py"),
         "--server.port", str(port), "--server.address", host, "--server.headless", "true",
@@ -295,6 +318,7 @@ app.command("eval")(run_eval)
 app.command("kv")(kv_lab)
 app.command("sweep")(sweep)
 app.command("testset")(make_testset)
+app.command("tune")(tune_strategies)
 app.command("models")(list_models)
 app.command("report")(report)
 app.command("runs")(list_runs)

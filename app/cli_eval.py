@@ -15,6 +15,7 @@ from app.cli_support import (
     HomeOption,
     JsonFlag,
     KbOption,
+    ProfileOption,
     fail,
     open_context,
     settings_from,
@@ -23,15 +24,16 @@ from app.cli_support import (
 
 
 def strategy_names(spec: str) -> list[str]:
-    """Names from --strategies; `NAME@KV_MODE` runs NAME with the generator's cache in that mode (transformers backend)."""
-    from strategies import UnknownStrategy, available_strategies, get_strategy, split_kv_variant
+    """Names from --strategies; `NAME@KV_MODE` runs NAME with the generator's cache in that mode (transformers backend),
+    `NAME:PROFILE` with the configuration saved in that profile."""
+    from strategies import UnknownStrategy, available_strategies, get_strategy, split_kv_variant, split_profile
 
     known = list(available_strategies())
     names = known if spec.strip().lower() == "all" else list(dict.fromkeys(n.strip() for n in spec.split(",") if n.strip()))
     if not names:
         raise UnknownStrategy(f"--strategies names no strategy; pass 'all' or some of: {', '.join(known)}")
     for name in names:
-        get_strategy(split_kv_variant(name)[0])
+        get_strategy(split_profile(split_kv_variant(name)[0])[0])
     return names
 
 
@@ -53,6 +55,7 @@ def run_eval(
     concurrency: Annotated[
         int, typer.Option("--concurrency", min=1, max=64, help="Answers in flight at once with a server backend.")
     ] = 8,
+    profile: ProfileOption = None,
     as_json: JsonFlag = False,
     home: HomeOption = None,
     backend: BackendOption = None,
@@ -69,13 +72,15 @@ def run_eval(
     from eval.scoring import UnknownMetric, resolve_metrics
     from lab.kb import KnowledgeBaseError
     from strategies import UnknownStrategy
+    from strategies.profiles import ProfileError, tuned_keys
 
     settings = settings_from(home, backend, generator, generator_url, generator_key_env, answer_mode)
     try:
         qa_set = load_qa_set(qa, limit=limit)
         metric_names = resolve_metrics(metrics)
         names = strategy_names(strategies)
-    except (QASetError, UnknownMetric, UnknownStrategy) as error:
+        names = tuned_keys(names, settings.home, profile) if profile else names
+    except (QASetError, UnknownMetric, UnknownStrategy, ProfileError) as error:
         fail(str(error))
     if build_kb:
         bar, update = tqdm_progress(f"build {kb}")

@@ -24,6 +24,9 @@ HostOption = Annotated[
 ]
 KbOption = Annotated[str, typer.Option("--kb", help="Knowledge base name.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ProfileOption = Annotated[
+    Optional[str], typer.Option("--profile", help="Answer with the configuration `raglab tune` saved under this name.")
+]
 BackendOption = Annotated[
     Optional[str], typer.Option("--backend", help="Generator backend: llama-cpp, transformers or openai (default: settings).")
 ]

@@ -2,10 +2,11 @@
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from lab.context import LabContext
 from lab.core import Answer, Trace
-from strategies import get_strategy
+from strategies.profiles import configured_strategy, display_name
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,10 @@ def check_question(question: str) -> str:
 
 
 def ask(question: str, strategy_name: str, ctx: LabContext) -> Answer:
-    answer = get_strategy(strategy_name).answer(check_question(question), ctx)
+    """`strategy_name` may name a profile's configuration (`graph:my-kb`); the answer is labelled with it."""
+    strategy, settings = configured_strategy(strategy_name, ctx.settings)
+    answer = strategy.answer(check_question(question), replace(ctx, settings=settings))
+    answer = replace(answer, strategy=display_name(strategy_name))
     answer.trace.generator = ctx.generator.describe()
     return answer
 
@@ -34,17 +38,16 @@ def compare(
 ) -> list[Answer]:
     """Every strategy on the same question and context; a strategy that raises gets its error in its row."""
     question = check_question(question)
-    strategies = [get_strategy(name) for name in strategy_names]
     answers = []
-    for position, strategy in enumerate(strategies):
+    for position, name in enumerate(strategy_names):
         if on_progress:
-            on_progress(position / len(strategies), f"running {strategy.name}")
+            on_progress(position / len(strategy_names), f"running {display_name(name)}")
         try:
-            answers.append(strategy.answer(question, ctx))
+            answers.append(ask(question, name, ctx))
         except Exception as error:  # one failing strategy must not abort the comparison
-            log.exception("Strategy %s failed", strategy.name)
-            answers.append(Answer(strategy.name, "", (), Trace(), error=f"{type(error).__name__}: {error}"))
-        answers[-1].trace.generator = ctx.generator.describe()
+            log.exception("Strategy %s failed", name)
+            answers.append(Answer(display_name(name), "", (), Trace(), error=f"{type(error).__name__}: {error}"))
+            answers[-1].trace.generator = ctx.generator.describe()
     if on_progress:
         on_progress(1.0, "done")
     return answers

@@ -24,10 +24,11 @@ from eval.concurrency import Baton, shared_context
 from eval.qa_sets import QAItem, QASet
 from eval.run_store import RETRIED_ERROR, RunBusy, RunRecord, RunStore, now
 from eval.scoring import LLM_METRICS, NON_LLM_METRICS, ItemScorer, resolve_metrics
-from lab.context import LabContext, with_kv_mode
+from lab.context import LabContext, Strategy, with_kv_mode
 from lab.core import EMBEDDED_GENERATOR, Answer, LabSettings, Trace, exclusive
 from lab.kb import KnowledgeBase
-from strategies import base_strategy_name, get_strategy, split_chunker, split_kv_variant
+from strategies import split_chunker, split_kv_variant
+from strategies.profiles import ProfileError, configured_strategy, profile_configuration
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +107,15 @@ def evaluate(
             on_start(run, len(done))
         torch.manual_seed(ctx.settings.seed)
         scorer, judge_problem = _item_scorer(ctx, run, store)
-        strategies = {name: get_strategy(base_strategy_name(name)) for name in run.strategies}
+        strategies = {name: configured_strategy(split_kv_variant(split_chunker(name)[1])[0], ctx.settings)[0]
+                      for name in run.strategies}
         total = len(items) * len(strategies)
         pending = [(item, name) for item in items for name in strategies if (item.item_id, name) not in done]
         computed = errors = unreachable = 0
 
         def answer_and_score(item: QAItem, name: str, context: LabContext) -> tuple[Answer, dict]:
-            answer = _answer(strategies[name], name, item.question, variant_context(name, context, chunker_kbs or {}))
+            keyed = keyed_context(name, context, chunker_kbs or {})
+            answer = answer_or_error(strategies[name], name, item.question, keyed)
             return answer, (scorer.score(item, answer) if answer.error is None else {})
 
         workers = concurrency if ctx.generator.capabilities.concurrent else 1
@@ -157,16 +160,20 @@ def _results(
                 future.cancel()
 
 
-def variant_context(key: str, ctx: LabContext, chunker_kbs: Mapping[str, KnowledgeBase]) -> LabContext:
-    """The context a run's key is answered in: its chunker's knowledge base, its KV-cache mode."""
+def keyed_context(key: str, ctx: LabContext, chunker_kbs: Mapping[str, KnowledgeBase]) -> LabContext:
+    """The context a run's key is answered in: its chunker's knowledge base, its profile's settings, its KV-cache
+    mode."""
     chunker, rest = split_chunker(key)
     if chunker is not None:
         ctx = replace(ctx, kb=chunker_kbs[chunker])
-    kv_mode = split_kv_variant(rest)[1]
+    name, kv_mode = split_kv_variant(rest)
+    ctx = replace(ctx, settings=ctx.settings.model_copy(update=profile_configuration(name, ctx.settings.home).settings))
     return with_kv_mode(ctx, kv_mode) if kv_mode else ctx
 
 
-def _answer(strategy, name: str, question: str, ctx: LabContext) -> Answer:
+def answer_or_error(strategy: Strategy, name: str, question: str, ctx: LabContext) -> Answer:
+    """The strategy's answer stored under `name`, or, when it raises, an answer holding the error: one failing
+    strategy is recorded and the work goes on."""
     try:
         answer = strategy.answer(question, ctx)
         if answer.strategy != name:
@@ -198,12 +205,13 @@ def _open_run(
             log.warning("Resuming %s with its own strategies and metrics: %s; %s", run_id, run.strategies, run.metrics)
         return run
     for name in strategies:
-        get_strategy(base_strategy_name(name))
-        if kv_mode := split_kv_variant(split_chunker(name)[1])[1]:
-            try:
+        strategy_key, kv_mode = split_kv_variant(split_chunker(name)[1])
+        try:
+            configured_strategy(strategy_key, ctx.settings)
+            if kv_mode:
                 with_kv_mode(ctx, kv_mode)
-            except ValueError as error:
-                raise RunMismatch(str(error)) from error
+        except (ValueError, ProfileError) as error:
+            raise RunMismatch(str(error)) from error
     run = RunRecord(
         run_id=run_id,
         created_at=now(),

@@ -38,6 +38,8 @@ class QAItem:
     reference: str
     reference_contexts: tuple[str, ...] = ()
     reference_doc_titles: tuple[str, ...] = ()
+    kind: str = ""
+    """The question's type when the file says it (`type`: single, yes_no, bridge, comparison in a generated set)."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ def _hotpotqa_item(record: Any, path: Path, position: int) -> QAItem:
         reference=answer,
         reference_contexts=tuple(paragraphs[title] for title in gold_titles if title in paragraphs),
         reference_doc_titles=gold_titles,
+        kind=str(record.get("type") or ""),
     )
 
 
@@ -164,6 +167,7 @@ def _table_item(record: Any, path: Path, position: int) -> QAItem:
         reference=str(_require(record, "reference", path, position)),
         reference_contexts=_string_list(record.get("reference_contexts")),
         reference_doc_titles=_string_list(record.get("reference_doc_titles")),
+        kind=str(record.get("type") or ""),
     )
 
 

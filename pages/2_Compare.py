@@ -6,8 +6,9 @@ from app.charts import SWIMLANE_CAPTION, agent_swimlanes, kv_cache_chart, stage_
 from app.rendering import answer_candidates, decision_paths, generator_line
 from app.highlighting import answer_html, candidates_html, markdown_literal, passage_html
 from app.running import compare
-from app.webui import ProgressBar, announce_stopped_work, cached_context, choose_knowledge_base
+from app.webui import ProgressBar, announce_stopped_work, cached_context, choose_knowledge_base, lab_settings
 from strategies import available_strategies
+from strategies.profiles import ProfileError, beside_tuned, saved_profiles
 
 st.set_page_config(page_title="RAG Lab · Compare", layout="wide")
 st.title("Compare strategies")
@@ -17,11 +18,22 @@ kb_name = choose_knowledge_base()
 known = list(available_strategies())
 default = [name for name in ("traditional", "hyde", "graph", "agentic") if name in known]
 chosen = st.multiselect("Strategies", known, default=default)
+settings = lab_settings()
+profiles = ["", *saved_profiles(settings.home)]
+profile = st.selectbox(
+    "Tuned profile: each strategy it configures also runs tuned, beside its defaults", profiles, key="profile",
+    index=profiles.index(settings.profile) if settings.profile in profiles else 0, format_func=lambda name: name or "(none)",
+)
 question = st.text_input("Question", placeholder="Ask something your corpus can answer")
 
 if st.button("Compare", type="primary", disabled=not (kb_name and chosen)):
     if not question.strip():
         st.warning("Type a question first.")
+        st.stop()
+    try:
+        chosen = beside_tuned(chosen, settings.home, profile) if profile else chosen
+    except ProfileError as error:
+        st.error(markdown_literal(str(error)))
         st.stop()
     ctx = cached_context(kb_name)
     with ProgressBar(stopped_note="The comparison was cancelled before every strategy answered; press Compare to "

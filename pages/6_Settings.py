@@ -16,6 +16,7 @@ from lab.core import (
 from lab.core import ModelLoadError
 from lab.kb import CHUNKER_NAMES
 from lab.llm import KV_MODES, GeneratorUnavailable, check_server
+from strategies.profiles import saved_profiles
 
 st.set_page_config(page_title="RAG Lab · Settings", layout="wide")
 st.title("Settings")
@@ -66,6 +67,12 @@ with st.form("settings"):
         "numbers, phrases, yes/no) are ranked by the model's likelihood; a small base model reads far better this "
         "way. auto: select with an in-process base model, generate with instruction-tuned models and servers.",
     )
+    profiles = ["", *saved_profiles(settings.home)]
+    profile = st.selectbox(
+        "Tuned profile shown beside the defaults on Compare", profiles,
+        index=profiles.index(settings.profile) if settings.profile in profiles else 0, key="profile",
+        format_func=lambda name: name or "(none)", help="Profiles are saved by the Tune page and `raglab tune`.",
+    )
     kv_mode = st.selectbox(
         "KV-cache mode (transformers backend)", KV_MODES, index=KV_MODES.index(settings.kv_mode), key="kv_mode",
         help="dynamic grows per token; static is preallocated; quantized-int4/int2 keep 4 or 2 bits per element; "
@@ -94,7 +101,7 @@ if saved:
         "backend": backend, "generator": generator, "generator_url": generator_url or None,
         "generator_key_env": generator_key_env, "generator_threads": int(generator_threads), "embedder": embedder, "device": device, "top_k": int(top_k), "chunker": chunker,
         "index_kind": index_kind,
-        "max_new_tokens": int(max_new_tokens), "answer_mode": answer_mode, "kv_mode": kv_mode, "judge_url": judge_url or None, "judge_model": judge_model,
+        "max_new_tokens": int(max_new_tokens), "answer_mode": answer_mode, "profile": profile or None, "kv_mode": kv_mode, "judge_url": judge_url or None, "judge_model": judge_model,
         "judge_api_key_env": judge_key_env,
         "answer_template": DEFAULT_ANSWER_TEMPLATE if restore_prompts else answer_template,
         "closed_book_template": DEFAULT_CLOSED_BOOK_TEMPLATE if restore_prompts else closed_book_template,

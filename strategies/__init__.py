@@ -90,6 +90,7 @@ def get_strategy(name: str, **params: Any) -> Strategy:
 
 KV_VARIANT_MARK = "@"
 CHUNKER_MARK = "/"
+PROFILE_MARK = ":"
 
 
 def split_kv_variant(name: str) -> tuple[str, str | None]:
@@ -112,6 +113,12 @@ def split_chunker(key: str) -> tuple[str | None, str]:
     return chunker or None, strategy
 
 
+def split_profile(name: str) -> tuple[str, str | None]:
+    """`graph:my-kb`: a strategy answering with the configuration saved in profile `my-kb` (`strategies.profiles`)."""
+    base, _, profile = name.partition(PROFILE_MARK)
+    return base, profile or None
+
+
 def base_strategy_name(key: str) -> str:
-    """The registry name inside a run's key, with any chunker and KV-cache mode taken off."""
-    return split_kv_variant(split_chunker(key)[1])[0]
+    """The registry name inside a run's key, with any chunker, profile and KV-cache mode taken off."""
+    return split_profile(split_kv_variant(split_chunker(key)[1])[0])[0]

@@ -15,7 +15,7 @@ its decompose-then-recompose filtering of passages into strips, and web search.
 from pydantic import BaseModel, ConfigDict, Field
 
 from lab.context import LabContext
-from lab.core import Answer, Passage, Retrieval, Trace
+from lab.core import BUDGET, Answer, Passage, Retrieval, Trace
 from lab.llm import rewrite_prompt
 from lab.steps import generate_answer, relevance
 
@@ -31,7 +31,7 @@ class CorrectiveRAG:
         graded: int = Field(5, ge=1, le=50, description="Dense passages graded, best first; the rest follow ungraded.")
         threshold: float = Field(0.0, ge=-10.0, le=10.0, description="Log-odds of relevance a passage must exceed.")
         min_relevant: int = Field(2, ge=0, le=50, description="Fewer relevant passages than this triggers the correction.")
-        query_tokens: int = Field(32, ge=4, le=128, description="Longest rewritten query, in generator tokens.")
+        query_tokens: int = Field(32, json_schema_extra=BUDGET, ge=4, le=128, description="Longest rewritten query, in generator tokens.")
 
     def __init__(self, params: Params | None = None):
         self.params = params or self.Params()

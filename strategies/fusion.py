@@ -12,7 +12,7 @@ embedding and one search per query, a dictionary merge, one generation.
 from pydantic import Field
 
 from lab.context import LabContext
-from lab.core import Answer, Retrieval, Trace, examples
+from lab.core import BUDGET, Answer, Retrieval, Trace, examples
 from lab.steps import (
     RRF_K,
     RerankParams,
@@ -62,7 +62,7 @@ class RAGFusion:
         include_question: bool = Field(True, description="Retrieve with the original question too.")
         depth: int = Field(20, ge=1, le=200, description="Passages retrieved per query before fusing.")
         rrf_k: int = Field(RRF_K, ge=1, le=1000, description="RRF constant k in 1 / (k + rank).")
-        query_tokens: int = Field(32, ge=4, le=128, description="Longest variant, in generator tokens.")
+        query_tokens: int = Field(32, json_schema_extra=BUDGET, ge=4, le=128, description="Longest variant, in generator tokens.")
 
     def __init__(self, params: Params | None = None):
         self.params = params or self.Params()

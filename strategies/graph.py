@@ -50,6 +50,11 @@ class Reached:
     path: tuple[str, ...]
 
 
+SEARCHED_CANDIDATES = {"search": (0, 100)}
+"""A tuning search tries up to 100 hits beside the walk's chunks, not the 1,000 a user may ask for. A bound on the
+search's cost chosen by hand, not measured: the default is 30."""
+
+
 class GraphRAG:
     name = "graph"
     description = __doc__
@@ -63,8 +68,10 @@ class GraphRAG:
         max_frontier: int = Field(40, ge=1, le=1000, description="Entities kept at each hop, strongest first.")
         graph_weight: float = Field(1.0, ge=0.0, le=5.0, description="Graph evidence against cosine similarity.")
         min_name_ratio: float = Field(88.0, ge=50.0, le=100.0, description="rapidfuzz ratio to link a misspelt name.")
-        dense_candidates: int = Field(30, ge=0, le=1000, description="Dense hits ranked beside the walk's chunks.")
-        keyword_candidates: int = Field(0, ge=0, le=1000, description="BM25 hits ranked beside the walk's chunks.")
+        dense_candidates: int = Field(30, ge=0, le=1000, json_schema_extra=SEARCHED_CANDIDATES,
+                                      description="Dense hits ranked beside the walk's chunks.")
+        keyword_candidates: int = Field(0, ge=0, le=1000, json_schema_extra=SEARCHED_CANDIDATES,
+                                        description="BM25 hits ranked beside the walk's chunks.")
         keyword_weight: float = Field(0.0, ge=0.0, le=5.0,
                                       description="Bonus for a BM25 hit, times its score over the best hit's.")
         repeat_penalty: float = Field(0.1, ge=0.0, le=5.0,

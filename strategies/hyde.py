@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import Field
 
 from lab.context import LabContext
-from lab.core import Answer, Retrieval, Trace, examples
+from lab.core import BUDGET, Answer, Retrieval, Trace, examples
 from lab.steps import RerankParams, finish_retrieval, generate_answer
 
 DRAFT_EXAMPLES = (
@@ -41,7 +41,7 @@ class HyDE:
     class Params(RerankParams):
         drafts: int = Field(1, ge=1, le=len(DRAFT_EXAMPLES), description="Hypothetical passages drafted.")
         include_question: bool = Field(True, description="Average the question's embedding with the drafts'.")
-        draft_tokens: int = Field(64, ge=8, le=256, description="Longest draft, in generator tokens.")
+        draft_tokens: int = Field(64, json_schema_extra=BUDGET, ge=8, le=256, description="Longest draft, in generator tokens.")
 
     def __init__(self, params: Params | None = None):
         self.params = params or self.Params()

@@ -38,7 +38,7 @@ from lab.agent import (
     tally,
 )
 from lab.context import LabContext
-from lab.core import Answer, Passage, Trace
+from lab.core import BUDGET, Answer, Passage, Trace
 from lab.steps import reciprocal_rank_fusion
 
 
@@ -57,7 +57,7 @@ class MultiAgentRAG:
         pooled_passages: int = Field(
             8, ge=1, le=20, description="Passages of all researchers, fused by rank, that the vote is scored on."
         )
-        answer_tokens: int = Field(32, ge=4, le=256, description="Longest proposal a researcher writes.")
+        answer_tokens: int = Field(32, json_schema_extra=BUDGET, ge=4, le=256, description="Longest proposal a researcher writes.")
         decision_margin: float = Field(
             1.0, ge=0.0, le=10.0, description="Nats the likeliest choice must lead by; closer calls take the fallback rule."
         )

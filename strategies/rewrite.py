@@ -15,7 +15,7 @@ embedding, one search, one generation. Left out: the paper's rewriter trained by
 from pydantic import Field
 
 from lab.context import LabContext
-from lab.core import Answer, Retrieval, Trace
+from lab.core import BUDGET, Answer, Retrieval, Trace
 from lab.llm import REWRITE_EXAMPLES, rewrite_prompt
 from lab.steps import RerankParams, finish_retrieval, generate_answer
 
@@ -25,7 +25,7 @@ class RewriteRetrieveRead:
     description = __doc__
 
     class Params(RerankParams):
-        query_tokens: int = Field(32, ge=4, le=128, description="Longest rewritten query, in generator tokens.")
+        query_tokens: int = Field(32, json_schema_extra=BUDGET, ge=4, le=128, description="Longest rewritten query, in generator tokens.")
 
     def __init__(self, params: Params | None = None):
         self.params = params or self.Params()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field
 
 from lab.core.contracts import Passage
+from lab.core.parameters import BUDGET
 from lab.core.tracing import Stage, Trace
 from lab.graph.linking import COMMON_SHARE
 
@@ -28,9 +29,9 @@ class AgentParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_steps: int = Field(5, ge=1, le=20, description="Most tool calls (search, keyword, graph lookups).")
-    max_generated_tokens: int = Field(128, ge=8, le=4096, description="Most tokens generated over the whole loop.")
-    max_seconds: float = Field(120.0, gt=0, le=3600, description="Wall time after which no new step starts.")
-    answer_tokens: int = Field(32, ge=4, le=256, description="Longest answer, held in reserve from the token budget.")
+    max_generated_tokens: int = Field(128, json_schema_extra=BUDGET, ge=8, le=4096, description="Most tokens generated over the whole loop.")
+    max_seconds: float = Field(120.0, json_schema_extra=BUDGET, gt=0, le=3600, description="Wall time after which no new step starts.")
+    answer_tokens: int = Field(32, json_schema_extra=BUDGET, ge=4, le=256, description="Longest answer, held in reserve from the token budget.")
     passages_per_step: int = Field(
         10, ge=1, le=50,
         description="Passages each tool call returns; more than top_k leaves room for a second document per step.",

@@ -12,6 +12,11 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 
+BUDGET = {"search": False}
+"""`json_schema_extra` of a budget parameter (tokens, seconds): a tuning search leaves it as it is, since a larger
+budget is not a better configuration, only a slower one (`eval.search_space`)."""
+
+
 class InvalidStrategyParams(ValueError):
     pass
 

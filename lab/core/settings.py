@@ -113,6 +113,10 @@ class LabSettings(BaseSettings):
         "candidate answers taken from the passages by the generator's likelihood; 'auto' selects with an in-process "
         "base model and generates with instruction-tuned models and servers.",
     )
+    profile: str | None = Field(
+        None, description="Profile (a configuration `raglab tune` saved) the Compare page runs beside the defaults; "
+        "`raglab lab --profile NAME` sets it for one session.",
+    )
     kv_mode: Literal["dynamic", "static", "quantized-int4", "quantized-int2", "fp8"] = Field(
         "dynamic",
         description="How the transformers backend keeps its KV cache: 'dynamic' grows per token, 'static' is "
@@ -164,13 +168,15 @@ class LabSettings(BaseSettings):
 
 
 def save_settings(settings: LabSettings, fields: dict[str, object]) -> Path:
-    """Write the given fields to the settings TOML file (merged with what it holds), for the Settings page."""
+    """Write the given fields to the settings TOML file (merged with what it holds), for the Settings page; a field
+    given as None is taken out of the file, back to its default."""
     import tomllib
 
     path = _settings_file()
     current = tomllib.loads(path.read_text()) if path.exists() else {}
     LabSettings.model_validate({**settings.model_dump(), **fields})
-    merged = {**current, **{k: (str(v) if isinstance(v, Path) else v) for k, v in fields.items() if v is not None}}
+    merged = {**current, **{k: (str(v) if isinstance(v, Path) else v) for k, v in fields.items()}}
+    merged = {key: value for key, value in merged.items() if value is not None}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{key} = {_toml_value(value)}\n" for key, value in sorted(merged.items())))
     return path

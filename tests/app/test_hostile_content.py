@@ -34,7 +34,7 @@ SHOWN = "designed by Maria Schmidt"  # a passage is on the page once this is
 SCRIPT_DONE = "document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
 """Streamlit has run the page's script to its end: every element it draws has been sent."""
 QUESTION = "How much does the Zorblax 3000 jar hold? <script>alert(6)</script>"
-PAGES = ["", "Corpus", "Compare", "Evaluate", "Test_set", "Reports", "Graph", "KV_cache", "Settings"]
+PAGES = ["", "Corpus", "Compare", "Evaluate", "Test_set", "Tune", "Reports", "Graph", "KV_cache", "Settings"]
 
 FOREIGN_DOM = """() => ({
     handlers: document.querySelectorAll('[onerror], [onload]').length,
