@@ -99,7 +99,7 @@ def ask(
     from app.running import EmptyQuestion, check_question
     from app.running import ask as run_ask
     from strategies import UnknownStrategy
-    from strategies.profiles import ProfileError, configured_strategy, tuned_keys
+    from eval.profiles import ProfileError, configured_strategy, tuned_keys
 
     settings = settings_from(home, backend, generator, generator_url, generator_key_env, answer_mode)
     try:
@@ -147,7 +147,7 @@ def compare(
     from app.running import EmptyQuestion, check_question
     from app.running import compare as run_compare
     from strategies import UnknownStrategy, available_strategies, get_strategy
-    from strategies.profiles import ProfileError, beside_tuned
+    from eval.profiles import ProfileError, beside_tuned
 
     if strategies.strip().lower() == "all":
         names = list(available_strategies())
@@ -264,7 +264,7 @@ def run_lab(
     answer_mode: AnswerModeOption = None,
 ) -> None:
     """Start the web lab (Streamlit) on this machine only, unless --host names another address."""
-    from strategies.profiles import ProfileError, load_profile
+    from eval.profiles import ProfileError, load_profile
 
     settings = settings_from(home, backend, generator, generator_url, generator_key_env, answer_mode)
     if warning := exposure_warning(host, port, "web lab"):

@@ -72,7 +72,7 @@ def run_eval(
     from eval.scoring import UnknownMetric, resolve_metrics
     from lab.kb import KnowledgeBaseError
     from strategies import UnknownStrategy
-    from strategies.profiles import ProfileError, tuned_keys
+    from eval.profiles import ProfileError, tuned_keys
 
     settings = settings_from(home, backend, generator, generator_url, generator_key_env, answer_mode)
     try:

@@ -54,7 +54,7 @@ def tune_strategies(
     resume a stopped search."""
     from eval.qa_sets import QASetError, load_qa_set
     from eval.tuning import TuneRequest, TuningBusy, TuningError, tune
-    from strategies.profiles import ProfileError, check_profile_name, save_profile
+    from eval.profiles import ProfileError, check_profile_name, save_profile
 
     settings = settings_from(home, backend, generator, generator_url, generator_key_env, answer_mode)
     names = [name.strip() for name in strategies.split(",") if name.strip()]

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from lab.context import LabContext
 from lab.core import Answer, Trace
-from strategies.profiles import configured_strategy, display_name
+from eval.profiles import configured_strategy, display_name
 
 log = logging.getLogger(__name__)
 

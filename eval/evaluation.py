@@ -28,7 +28,7 @@ from lab.context import LabContext, Strategy, with_kv_mode
 from lab.core import EMBEDDED_GENERATOR, Answer, LabSettings, Trace, exclusive
 from lab.kb import KnowledgeBase
 from strategies import split_chunker, split_kv_variant
-from strategies.profiles import ProfileError, configured_strategy, profile_configuration
+from eval.profiles import ProfileError, configured_strategy, profile_configuration
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from eval.qa_sets import QAItem
 from eval.retrieval_metrics import recall_at_k
 from eval.statistics import Interval, PairedComparison, bootstrap_mean_interval, paired_comparison
 from lab.core import Answer
-from strategies.profiles import Configuration
+from eval.profiles import Configuration
 
 HELD_OUT_SHARE = 0.3
 """Chosen by hand, not tuned: 18 of a 60-item generated set report, 42 are searched on."""

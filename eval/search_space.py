@@ -13,7 +13,7 @@ from typing import Any
 import annotated_types
 from pydantic.fields import FieldInfo
 
-from strategies.profiles import Configuration
+from eval.profiles import Configuration
 
 LOG_SCALE_SPAN = 100
 SETTINGS_SEARCHED: dict[str, tuple] = {"top_k": (1, 10), "answer_mode": ("generate", "select")}

@@ -26,7 +26,7 @@ from lab.context import LabContext
 from lab.core import exclusive
 from lab.steps import resolved_answer_mode
 from strategies import available_strategies, get_strategy
-from strategies.profiles import Configuration
+from eval.profiles import Configuration
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from app.highlighting import answer_html, candidates_html, markdown_literal, pas
 from app.running import compare
 from app.webui import ProgressBar, announce_stopped_work, cached_context, choose_knowledge_base, lab_settings
 from strategies import available_strategies
-from strategies.profiles import ProfileError, beside_tuned, saved_profiles
+from eval.profiles import ProfileError, beside_tuned, saved_profiles
 
 st.set_page_config(page_title="RAG Lab · Compare", layout="wide")
 st.title("Compare strategies")

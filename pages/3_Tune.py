@@ -13,7 +13,7 @@ from lab.ingestion import BUNDLED_DEMOS
 from lab.kb import knowledge_base_names
 from lab.testsets import generated_from, saved_testsets
 from strategies import available_strategies
-from strategies.profiles import ProfileError, check_profile_name, save_profile
+from eval.profiles import ProfileError, check_profile_name, save_profile
 
 st.set_page_config(page_title="RAG Lab · Tune", layout="wide")
 st.title("Tune")

@@ -16,7 +16,7 @@ from lab.core import (
 from lab.core import ModelLoadError
 from lab.kb import CHUNKER_NAMES
 from lab.llm import KV_MODES, GeneratorUnavailable, check_server
-from strategies.profiles import saved_profiles
+from eval.profiles import saved_profiles
 
 st.set_page_config(page_title="RAG Lab · Settings", layout="wide")
 st.title("Settings")

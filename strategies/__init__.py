@@ -114,7 +114,7 @@ def split_chunker(key: str) -> tuple[str | None, str]:
 
 
 def split_profile(name: str) -> tuple[str, str | None]:
-    """`graph:my-kb`: a strategy answering with the configuration saved in profile `my-kb` (`strategies.profiles`)."""
+    """`graph:my-kb`: a strategy answering with the configuration saved in profile `my-kb` (`eval.profiles`)."""
     base, _, profile = name.partition(PROFILE_MARK)
     return base, profile or None
 

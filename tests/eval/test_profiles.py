@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from strategies.profiles import (
+from eval.profiles import (
     Configuration, ProfileError, beside_tuned, configured_strategy, display_name, load_profile, save_profile,
 )
 from lab.ingestion import DEMO_FILE
