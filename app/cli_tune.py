@@ -78,10 +78,7 @@ def tune_strategies(
             typer.secho("interrupted; every finished trial is stored. Run the same command to resume.", err=True)
             raise typer.Exit(130)
         bar.close()
-        saved = save_profile(settings.home, profile_name, name, result.best_configuration, {
-            "kb": kb, "qa": str(qa_set.path), "qa_sha256": qa_set.sha256, "study": result.study_name,
-            "trials": result.trials, "held_out": result.comparison.to_json(),
-        })
+        saved = save_profile(settings.home, profile_name, name, result.best_configuration, result.provenance(kb, qa_set))
         results.append({**result.to_json(), "profile": profile_name})
         if not as_json:
             _print_result(result, profile_name, saved)
@@ -97,6 +94,7 @@ def _print_result(result, profile_name: str, saved: Path) -> None:
         f1, recall = figures.answer_f1, figures.recall_at_k
         typer.echo(f"  {label:9} F1 {f1.mean:.3f} [{f1.low:.3f}, {f1.high:.3f}]   "
                    f"recall@k {recall.mean:.3f} [{recall.low:.3f}, {recall.high:.3f}]   {figures.seconds_per_question:.1f} s/question")
+    typer.echo(f"  {result.choice.reason}")
     typer.echo(f"  {comparison.verdict}")
     typer.echo(f"  best: {json.dumps(result.best_values)}")
     typer.echo(f"  saved to profile {profile_name!r} ({saved}); use it with: raglab ask \"…\" --strategy "

@@ -28,7 +28,7 @@ from lab.context import LabContext, Strategy, with_kv_mode
 from lab.core import EMBEDDED_GENERATOR, Answer, LabSettings, Trace, exclusive
 from lab.kb import KnowledgeBase
 from strategies import split_chunker, split_kv_variant
-from eval.profiles import ProfileError, configured_strategy, profile_configuration
+from eval.profiles import ProfileError, configured_strategy, profile_configuration, profiles_used
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +221,8 @@ def _open_run(
         strategies=tuple(strategies),
         metrics=tuple(metrics),
         item_count=len(qa_set.items),
-        manifest={**run_manifest(ctx, qa_set, metrics), **manifest_extra},
+        manifest={**run_manifest(ctx, qa_set, metrics), "profiles": profiles_used(strategies, ctx.settings.home),
+                  **manifest_extra},
     )
     store.create_run(run, qa_set.items)
     return run

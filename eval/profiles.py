@@ -124,6 +124,19 @@ def tuned_keys(strategy_names: list[str], home: Path, profile_name: str) -> list
     return [f"{name}:{profile_name}" if name in configured else name for name in strategy_names]
 
 
+def profiles_used(keys: list[str], home: Path) -> dict[str, dict[str, Any]]:
+    """For a run's manifest: each profile key's configuration and how it was chosen, so its report can say so."""
+    used = {}
+    for key in keys:
+        name, profile_name = split_profile(key.rpartition("/")[2].partition("@")[0])
+        if profile_name:
+            profile = load_profile(home, profile_name)
+            configuration = profile.strategies.get(name, Configuration())
+            used[key] = {"params": configuration.params, "settings": configuration.settings,
+                         "made_by": profile.made_by.get(name, {})}
+    return used
+
+
 def beside_tuned(strategy_names: list[str], home: Path, profile_name: str) -> list[str]:
     """Each strategy, followed by itself as the profile configures it where it does: a side-by-side of both."""
     configured = load_profile(home, profile_name).strategies

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from eval.evaluation import answer_or_error
-from eval.held_out import HeldOutComparison, ItemScores, QASplit, compare_on_held_out, score_item, split_qa_set
+from eval.held_out import (
+    Choice, HeldOutComparison, ItemScores, QASplit, choose_trial, compare_on_held_out, score_item, split_qa_set,
+)
 from eval.qa_sets import QAItem, QASet
 from eval.search_space import configuration_of, default_values, search_space
 from lab.context import LabContext
@@ -70,6 +72,13 @@ class TuneResult:
     seconds: float
     split: QASplit
     comparison: HeldOutComparison
+    choice: Choice
+
+    def provenance(self, kb: str, qa_set: QASet) -> dict[str, Any]:
+        """What a profile keeps of the search that chose its configuration, for reports to show."""
+        return {"kb": kb, "qa": str(qa_set.path), "qa_sha256": qa_set.sha256, "study": self.study_name,
+                "storage": self.storage, "trials": self.trials, "choice": self.choice.reason,
+                "held_out": self.comparison.to_json()}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,6 +89,7 @@ class TuneResult:
             "seconds": round(self.seconds, 1),
             "tuning_items": len(self.split.tuning),
             "held_out_items": len(self.split.held_out),
+            **self.choice.to_json(),
             **self.comparison.to_json(),
         }
 
@@ -141,6 +151,8 @@ def _search_and_compare(
     finished_states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     target = request.trials
 
+    started = time.monotonic()
+
     def finished() -> int:
         return len(study.get_trials(deepcopy=False, states=finished_states))
 
@@ -154,8 +166,9 @@ def _search_and_compare(
         for position, item in enumerate(split.tuning):
             scores.append(_answered(strategy, item, trial_ctx))
             trial.set_user_attr("item_ids", [s.item_id for s in scores])
-            done = finished() / target if target else 0.0
-            progress(min(0.95, done + (position + 1) / len(split.tuning) / (target or 1)) * 0.8,
+            by_trials = (finished() + (position + 1) / len(split.tuning)) / target if target else 0.0
+            by_clock = (time.monotonic() - started) / (request.minutes * 60) if request.minutes else 0.0
+            progress(0.8 * min(1.0, max(by_trials, by_clock)),
                      f"trial {trial.number}: question {position + 1} of {len(split.tuning)}")
             if (position + 1) % batch == 0 and position + 1 < len(split.tuning):
                 trial.report(_objective_value(scores, request), step=position + 1)
@@ -163,17 +176,17 @@ def _search_and_compare(
                     raise optuna.TrialPruned()
         for metric in ("answer_f1", "recall_at_k", "seconds"):
             trial.set_user_attr(metric, _mean([getattr(s, metric) for s in scores]))
+        trial.set_user_attr("item_values", _item_values(scores, request))
         return _objective_value(scores, request)
 
-    started = time.monotonic()
     remaining = None if target is None else max(0, target - finished())
     if remaining != 0:
         callbacks = [optuna.study.MaxTrialsCallback(target, states=finished_states)] if target else []
         study.optimize(objective, n_trials=remaining, timeout=request.minutes * 60 if request.minutes else None,
                        callbacks=callbacks)
     seconds = time.monotonic() - started
-    best = study.best_trial
-    best_configuration = configuration_of(best.params, dimensions)
+    chosen, choice = choose_trial(study, defaults)
+    best_configuration = configuration_of(chosen.params, dimensions)
     progress(0.8, "comparing the best configuration with the defaults on the held-out questions")
     comparison = compare_on_held_out(
         study, split.held_out,
@@ -183,10 +196,11 @@ def _search_and_compare(
         ),
         configuration_of(defaults, dimensions), best_configuration, progress,
     )
+    study.set_user_attr("choice", choice.to_json())
     study.set_user_attr("comparison", comparison.to_json())
     pruned = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.PRUNED,)))
-    return TuneResult(request.strategy, study.study_name, storage, dict(best.params), best_configuration,
-                      finished(), pruned, seconds, split, comparison)
+    return TuneResult(request.strategy, study.study_name, storage, dict(chosen.params), best_configuration,
+                      finished(), pruned, seconds, split, comparison, choice)
 
 
 def saved_searches(storage: str) -> list[str]:
@@ -211,14 +225,25 @@ def _answered(strategy: Any, item: QAItem, ctx: LabContext) -> ItemScores:
     return score_item(item, answer, time.perf_counter() - started, ctx.settings.top_k)
 
 
+def _item_values(scores: list[ItemScores], request: TuneRequest) -> list[float | None]:
+    """Each question's share of the objective, for the paired test of `choose_trial`."""
+    if request.objective == "recall_at_k":
+        return [s.recall_at_k for s in scores]
+    return [s.answer_f1 * _budget_factor(scores, request) for s in scores]
+
+
 def _objective_value(scores: list[ItemScores], request: TuneRequest) -> float:
     if request.objective == "recall_at_k":
         return _mean([s.recall_at_k for s in scores])
-    f1 = _mean([s.answer_f1 for s in scores])
-    if request.objective == "f1_within_budget":
-        seconds = _mean([s.seconds for s in scores])
-        return f1 * min(1.0, request.seconds_per_question / seconds) if seconds > 0 else f1
-    return f1
+    return _mean([s.answer_f1 for s in scores]) * _budget_factor(scores, request)
+
+
+def _budget_factor(scores: list[ItemScores], request: TuneRequest) -> float:
+    """1, or for `f1_within_budget` budget / mean seconds when a configuration is slower than its budget."""
+    seconds = _mean([s.seconds for s in scores])
+    if request.objective != "f1_within_budget" or seconds <= 0:
+        return 1.0
+    return min(1.0, request.seconds_per_question / seconds)
 
 
 def _mean(values: list[float | None]) -> float:

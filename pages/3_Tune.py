@@ -61,14 +61,12 @@ if st.button("Tune", type="primary", disabled=not strategies):
             with ProgressBar(stopped_note="The search was cancelled. Every finished trial is kept: press Tune with the "
                                           "same settings to resume it.") as bar:
                 result = tune(ctx, qa_set, request, on_progress=bar)
-            save_profile(settings.home, profile_name, strategy, result.best_configuration, {
-                "kb": kb_name, "qa": str(qa_set.path), "study": result.study_name, "trials": result.trials,
-                "held_out": result.comparison.to_json(),
-            })
+            save_profile(settings.home, profile_name, strategy, result.best_configuration,
+                         result.provenance(kb_name, qa_set))
             st.session_state["tune_study"] = result.study_name
             st.success(markdown_literal(
                 f"{strategy}: {result.trials} trials ({result.pruned} pruned) in {result.seconds / 60:.1f} min; "
-                f"saved to profile {profile_name}. {result.comparison.verdict}"
+                f"saved to profile {profile_name}. {result.choice.reason} {result.comparison.verdict}"
             ))
     except (QASetError, ProfileError, TuningError, TuningBusy, ValueError) as error:
         st.error(markdown_literal(str(error)))
@@ -83,7 +81,8 @@ chosen = st.session_state.get("tune_study")
 name = st.selectbox("Search", names, index=names.index(chosen) if chosen in names else 0)
 study = load_search(storage, name)
 if comparison := study.user_attrs.get("comparison"):
-    st.markdown(markdown_literal(comparison["verdict"]))
+    choice = study.user_attrs.get("choice", {})
+    st.markdown(markdown_literal(f"{choice.get('choice', '')} {comparison['verdict']}"))
     rows = [{"configuration": label, "F1": figures["answer_f1"], "F1 95% CI": str(figures["answer_f1_ci"]),
              "recall@k": figures["recall_at_k"], "recall 95% CI": str(figures["recall_at_k_ci"]),
              "s/question": figures["seconds_per_question"]}

@@ -35,7 +35,7 @@ def test_a_search_runs_to_its_verdict_and_charts_and_a_cancelled_one_keeps_its_t
     page.get_by_text("saved to profile browser-tuned").wait_for(timeout=600_000)
     page.wait_for_function(SCRIPT_DONE, timeout=120_000)
     body = page.locator("body").inner_text()
-    assert "on questions it never saw" in body and "Held-out questions only" in body
+    assert "on the tuning questions" in body and "Held-out questions only" in body
     page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
     assert page.locator(".js-plotly-plot").count() == 3  # objective by trial, importances, parallel coordinates
     profile = json.loads((settings.home / "profiles" / "browser-tuned.json").read_text())

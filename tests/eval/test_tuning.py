@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.held_out import split_qa_set
+from eval.held_out import choose_trial, split_qa_set
 from eval.qa_sets import QAItem, load_qa_set
 from eval.search_space import search_space
 from eval.tuning import TuneRequest, TuningError, load_search, tune
@@ -69,6 +69,31 @@ def scores(comparison) -> list[tuple]:
     return [(s.item_id, s.answer_f1, s.recall_at_k) for figures in (comparison.default, comparison.tuned) for s in figures.scores]
 
 
+def study_of(values_by_trial: list[tuple[dict, list[float]]]):
+    """An in-memory study whose finished trials scored these per-question values, the first being the defaults."""
+    import optuna
+
+    study = optuna.create_study(direction="maximize")
+    distributions = {"top_k": optuna.distributions.IntDistribution(1, 10)}
+    for params, values in values_by_trial:
+        study.add_trial(optuna.trial.create_trial(params=params, distributions=distributions, value=sum(values) / len(values),
+                                                  user_attrs={"item_values": values}))
+    return study
+
+
+def test_the_best_trial_replaces_the_defaults_only_when_it_beats_them_clearly_on_the_tuning_questions():
+    defaults = [1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0]
+    lucky = [1, 1, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0]  # one question more: the winner's curse
+    clearly = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0]  # six more, none fewer
+
+    kept, kept_choice = choose_trial(study_of([({"top_k": 5}, defaults), ({"top_k": 2}, lucky)]), {"top_k": 5})
+    taken, taken_choice = choose_trial(study_of([({"top_k": 5}, defaults), ({"top_k": 8}, clearly)]), {"top_k": 5})
+
+    assert kept.params == {"top_k": 5} and kept_choice.kept_defaults and kept_choice.best_params == {"top_k": 2}
+    assert taken.params == {"top_k": 8} and not taken_choice.kept_defaults and taken_choice.tuning_test.p_value < 0.05
+    assert "the defaults are kept" in kept_choice.reason
+
+
 def trials_of(storage: str) -> tuple[list, object]:
     import optuna
 
@@ -115,7 +140,24 @@ def test_a_killed_tune_resumes_and_finishes_with_each_trial_stored_once(settings
     done = [t for t in trials if t.state.name in ("COMPLETE", "PRUNED")]
     failed = [t for t in trials if t.state.name == "FAIL"]
     assert len(done) == TRIALS and len(failed) <= 1  # the trial the kill cut short, if one was running
-    assert all(any(t.params == f.params for t in done) for f in failed)  # and its configuration was tried again
+    assert all(any(f.params.items() <= t.params.items() for t in done) for f in failed)  # its values were tried again
     assert all(set(t.user_attrs.get("item_ids", [])).isdisjoint(study.user_attrs["held_out_ids"]) for t in trials)
     assert json.loads((home / "profiles" / "killed.json").read_text())["strategies"]["traditional"]["settings"]
+
+
+@pytest.mark.slow
+def test_a_run_of_a_tuned_profile_reports_how_it_was_tuned_with_the_searchs_charts(settings, demo_kb, ten_questions, tmp_path):
+    home = settings.home
+    tuned = commands.raglab("tune", "--qa", str(ten_questions), "--kb", "demo", "--trials", "2", "--seed", "3",
+                            "--profile", "reported", home=home)
+    evaluated = commands.raglab("eval", "--qa", str(ten_questions), "--kb", "demo", "--limit", "2", "--strategies",
+                                "traditional,traditional:reported", "--metrics", "answer", "--json", home=home)
+    assert tuned.returncode == 0 and evaluated.returncode == 0, tuned.stderr + evaluated.stderr
+    run_id = json.loads(evaluated.stdout)["run_id"]
+    report = commands.raglab("report", run_id, "--format", "html", "--out", str(tmp_path / "r.html"), home=home)
+
+    assert report.returncode == 0, report.stderr
+    page = (tmp_path / "r.html").read_text()
+    assert "How traditional:reported was tuned" in page and "on the tuning questions" in page
+    assert "Objective by trial" in page and page.count("plotly.js v") == 1  # the library inlined once
 
