@@ -83,6 +83,7 @@ class TuneResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "strategy": self.strategy,
+            "study": self.study_name,
             "best_params": self.best_values,
             "trials": self.trials,
             "pruned": self.pruned,

@@ -36,6 +36,9 @@ if not sources:
 qa_path, kb_name = sources[st.selectbox("Questions", list(sources))]
 if kb_name not in built:
     kb_name = st.selectbox("Knowledge base", built)
+if not kb_name:
+    st.info("No knowledge base to ask: build one on the Corpus page.")
+    st.stop()
 st.caption(markdown_literal(f"Asked of knowledge base {kb_name}."))
 
 known = list(available_strategies())
