@@ -114,8 +114,12 @@ def profile_configuration(key: str, home: Path) -> Configuration:
 
 def configured_strategy(key: str, settings: LabSettings) -> tuple[Strategy, LabSettings]:
     """The strategy a name or a `strategy:profile` key stands for, and the settings it answers with."""
-    configuration = profile_configuration(key, settings.home)
-    return get_strategy(split_profile(key)[0], **configuration.params), settings.model_copy(update=configuration.settings)
+    return configured(split_profile(key)[0], profile_configuration(key, settings.home), settings)
+
+
+def configured(name: str, configuration: Configuration, settings: LabSettings) -> tuple[Strategy, LabSettings]:
+    """Strategy `name` built with the configuration's parameters, and the settings updated by its own."""
+    return get_strategy(name, **configuration.params), settings.model_copy(update=configuration.settings)
 
 
 def tuned_keys(strategy_names: list[str], home: Path, profile_name: str) -> list[str]:

@@ -27,8 +27,8 @@ from eval.search_space import configuration_of, default_values, search_space
 from lab.context import LabContext
 from lab.core import exclusive
 from lab.steps import resolved_answer_mode
-from strategies import available_strategies, get_strategy
-from eval.profiles import Configuration
+from strategies import available_strategies
+from eval.profiles import Configuration, configured
 
 log = logging.getLogger(__name__)
 
@@ -160,12 +160,11 @@ def _search_and_compare(
     def objective(trial: "optuna.Trial") -> float:
         values = {d.name: d.suggest(trial) for d in dimensions}
         configuration = configuration_of(values, dimensions)
-        strategy = get_strategy(request.strategy, **configuration.params)
-        trial_ctx = replace(ctx, settings=ctx.settings.model_copy(update=configuration.settings))
+        strategy, trial_ctx = _in_context(request.strategy, configuration, ctx)
         scores: list[ItemScores] = []
         batch = max(1, -(-len(split.tuning) // BATCHES))
         for position, item in enumerate(split.tuning):
-            scores.append(_answered(strategy, item, trial_ctx))
+            scores.append(_answered(strategy, trial_ctx, item))
             trial.set_user_attr("item_ids", [s.item_id for s in scores])
             by_trials = (finished() + (position + 1) / len(split.tuning)) / target if target else 0.0
             by_clock = (time.monotonic() - started) / (request.minutes * 60) if request.minutes else 0.0
@@ -191,10 +190,7 @@ def _search_and_compare(
     progress(0.8, "comparing the best configuration with the defaults on the held-out questions")
     comparison = compare_on_held_out(
         study, split.held_out,
-        lambda configuration, item: _answered(
-            get_strategy(request.strategy, **configuration.params), item,
-            replace(ctx, settings=ctx.settings.model_copy(update=configuration.settings)),
-        ),
+        lambda configuration, item: _answered(*_in_context(request.strategy, configuration, ctx), item),
         configuration_of(defaults, dimensions), best_configuration, progress,
     )
     study.set_user_attr("choice", choice.to_json())
@@ -220,7 +216,12 @@ def load_search(storage: str, name: str) -> Any:
     return optuna.load_study(study_name=name, storage=storage)
 
 
-def _answered(strategy: Any, item: QAItem, ctx: LabContext) -> ItemScores:
+def _in_context(name: str, configuration: Configuration, ctx: LabContext) -> tuple[Any, LabContext]:
+    strategy, settings = configured(name, configuration, ctx.settings)
+    return strategy, replace(ctx, settings=settings)
+
+
+def _answered(strategy: Any, ctx: LabContext, item: QAItem) -> ItemScores:
     started = time.perf_counter()
     answer = answer_or_error(strategy, strategy.name, item.question, ctx)
     return score_item(item, answer, time.perf_counter() - started, ctx.settings.top_k)
